@@ -1,0 +1,118 @@
+"""The write path for organisations, staff, partner systems and their API tokens."""
+
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.areas.models import Area
+
+from .choices import OrgKind, Role, Scope
+from .models import ApiToken, Organisation, PartnerSystem, User
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, revoke_others: bool = False) -> str:
+    """Create a token for `user` and return it; only its digest is stored. With `revoke_others`
+    every earlier token of the user stops working (a rotation)."""
+    if revoke_others:
+        api_token_revoke_all(user=user)
+    token = secrets.token_hex(20)
+    ApiToken.objects.create(user=user, digest=token_digest(token), prefix=token[:8])
+    return token
+
+
+@transaction.atomic
+def api_token_revoke_all(*, user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def _area_or_error(code: str | None, field: str = "area") -> Area | None:
+    if not code:
+        return None
+    try:
+        return Area.objects.get(code=code)
+    except Area.DoesNotExist:
+        raise ValidationError({field: [_("Unknown area code %(code)s.") % {"code": code}]}) from None
+
+
+@transaction.atomic
+def organisation_upsert(
+    *, code: str, kind: str, name: str, area_code: str | None = None, parent_code: str | None = None
+) -> tuple[Organisation, bool]:
+    """Create the organisation `code`, or update it when it exists. Returns (org, created)."""
+    if kind not in OrgKind.values:
+        raise ValidationError({"kind": [_("Unknown kind %(kind)s.") % {"kind": kind}]})
+    parent = None
+    if parent_code:
+        parent = Organisation.objects.filter(code=parent_code).first()
+        if parent is None:
+            raise ValidationError({"parent": [_("Unknown organisation %(code)s.") % {"code": parent_code}]})
+        if parent.code == code:
+            raise ValidationError({"parent": [_("An organisation cannot be its own parent.")]})
+    area = _area_or_error(area_code)
+    if area is None and parent is not None:
+        area = parent.area
+    org, created = Organisation.objects.update_or_create(
+        code=code, defaults={"kind": kind, "name": name, "area": area, "parent": parent}
+    )
+    return org, created
+
+
+@transaction.atomic
+def staff_upsert(*, username: str, role: str, org_code: str, password: str | None = None) -> tuple[User, str]:
+    """Create or update a staff user with one role and one organisation; returns (user, a new API
+    token). Re-running rotates the token: earlier tokens of the user are revoked."""
+    if role not in Role.values or role == Role.PARTNER:
+        raise ValidationError({"role": [_("Unknown role %(role)s.") % {"role": role}]})
+    org = Organisation.objects.filter(code=org_code).first()
+    if org is None:
+        raise ValidationError({"org": [_("Unknown organisation %(code)s.") % {"code": org_code}]})
+    user, _created = User.objects.get_or_create(username=username)
+    user.role = role
+    user.organisation = org
+    user.is_staff = True
+    user.is_active = True
+    if password:
+        user.set_password(password)
+    elif not user.has_usable_password() and not user.password:
+        user.set_unusable_password()
+    user.save()
+    return user, api_token_issue(user=user, revoke_others=True)
+
+
+def parse_scopes(raw: str) -> list[str]:
+    scopes = sorted({s.strip() for s in raw.split(",") if s.strip()})
+    unknown = [s for s in scopes if s not in Scope.values]
+    if unknown or not scopes:
+        raise ValidationError(
+            {"scopes": [_("Unknown scopes: %(s)s. Choose from %(all)s.") % {"s": ", ".join(unknown) or "-", "all": ", ".join(Scope.values)}]}
+        )
+    return scopes
+
+
+@transaction.atomic
+def partner_upsert(*, name: str, scopes: list[str]) -> tuple[PartnerSystem, str]:
+    """Create or update a partner system with its scopes; returns (partner, a new API token).
+    Re-running rotates the token."""
+    partner = PartnerSystem.objects.filter(name=name).select_related("user").first()
+    if partner is None:
+        org, _created = Organisation.objects.get_or_create(
+            code=f"partner:{name}"[:32], defaults={"kind": OrgKind.PARTNER, "name": name}
+        )
+        user = User.objects.create(username=f"partner:{name}"[:150], role=Role.PARTNER, organisation=org, is_staff=False)
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        partner = PartnerSystem.objects.create(name=name, scopes=scopes, user=user)
+    else:
+        partner.scopes = scopes
+        partner.is_active = True
+        partner.save(update_fields=["scopes", "is_active", "updated_at"])
+    return partner, api_token_issue(user=partner.user, revoke_others=True)

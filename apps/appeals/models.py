@@ -1,0 +1,61 @@
+"""Hotline appeals (12345 / 12326 / 12306) from people who think their status is wrong, routed to
+the responsible organisation with a deadline and followed to resolution (SPEC §6)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+
+from .choices import AppealStatus, Category, Channel
+
+
+class Appeal(TimeStampedModel):
+    tracking_number = models.CharField(_("tracking number"), max_length=32, unique=True)
+    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="appeals")
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    description = models.TextField(_("description"))
+    caller_phone_encrypted = models.TextField(_("caller phone (encrypted)"), blank=True, editable=False)
+    caller_phone_display = models.CharField(_("caller phone"), max_length=24, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN, db_index=True)
+    routed_to = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("routed to"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+    )
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["routed_to", "status", "due_at"], name="appeal_queue")]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+
+class AppealEvent(models.Model):
+    """A step in an appeal's life: who moved it from which state to which, and why."""
+
+    appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("from"), max_length=16, choices=AppealStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=AppealStatus.choices)
+    routed_to = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("routed to"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("appeal event")
+        verbose_name_plural = _("appeal events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

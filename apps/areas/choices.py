@@ -1,0 +1,14 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AreaLevel(models.TextChoices):
+    PROVINCE = "province", _("province")
+    CITY = "city", _("city")
+    COUNTY = "county", _("county")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("low risk")
+    MEDIUM = "medium", _("medium risk")
+    HIGH = "high", _("high risk")

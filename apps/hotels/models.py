@@ -1,0 +1,43 @@
+"""Hotel guest registration (SPEC §4): a check-in with a negative NAT verifies the guest's
+city-precision stays and satisfies popup ④; the guest belongs to the hotel while checked in."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class HotelStay(models.Model):
+    hotel = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("hotel"),
+        on_delete=models.PROTECT,
+        related_name="guest_stays",
+        limit_choices_to={"kind": "hotel"},
+    )
+    person = models.ForeignKey("people.Person", verbose_name=_("guest"), on_delete=models.PROTECT, related_name="hotel_stays")
+    checked_in_at = models.DateTimeField(_("checked in at"))
+    checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
+    nat = models.ForeignKey(
+        "evidence.LabResult", verbose_name=_("NAT"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stay = models.OneToOneField(
+        "evidence.Stay", verbose_name=_("stay record"), null=True, blank=True, on_delete=models.PROTECT, related_name="hotel_stay"
+    )
+    declaration = models.OneToOneField(
+        "evidence.ItineraryDeclaration", verbose_name=_("verification"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+")
+    checked_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checked out by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("hotel stay")
+        verbose_name_plural = _("hotel stays")
+        ordering = ["-checked_in_at"]
+        indexes = [models.Index(fields=["hotel", "checked_out_at"], name="hotelstay_hotel_out")]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.hotel}"

@@ -1,0 +1,128 @@
+"""The materialised status of each person, the popup episodes it is made of, the releases staff
+make, and the log of state transitions partners read (SPEC §1, §5, §10)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import PopupEnd, State
+
+
+class PersonStatus(models.Model):
+    """One row per person: the last computed status. It is never served past `next_change_at`
+    (the earliest moment it can change without new data); `version` orders recomputations so a
+    late one never overwrites a newer result."""
+
+    person = models.OneToOneField(
+        "people.Person", verbose_name=_("person"), primary_key=True, on_delete=models.CASCADE, related_name="status"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.GREEN, db_index=True)
+    popups = models.JSONField(_("active popups"), default=list, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+    valid_until = models.DateTimeField(_("valid until"))
+    next_change_at = models.DateTimeField(_("next change at"), null=True, blank=True, db_index=True)
+    state_since = models.DateTimeField(_("state since"))
+    evidence_watermark = models.BigIntegerField(_("evidence known up to ingestion"), default=0)
+    version = models.PositiveBigIntegerField(_("version"), default=0)
+    dirty_since = models.DateTimeField(_("marked for recomputation at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("person status")
+        verbose_name_plural = _("person statuses")
+        indexes = [models.Index(fields=["state", "state_since"], name="status_state_since")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.get_state_display()}"
+
+
+class StatusTransition(models.Model):
+    """Every change of a person's state, for the restrictions feed of rail and air."""
+
+    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=10, choices=State.choices)
+    to_state = models.CharField(_("to"), max_length=10, choices=State.choices)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("status transition")
+        verbose_name_plural = _("status transitions")
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["at", "id"], name="transition_at"),
+            models.Index(fields=["to_state", "at", "id"], name="transition_to_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Popup(models.Model):
+    """One episode of a numbered popup (①–⑤) for a person: from `since` until it clears on its
+    own (`auto`) or is released (`release`)."""
+
+    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="popup_episodes")
+    number = models.PositiveSmallIntegerField(_("popup number"), choices=[(n, str(n)) for n in range(1, 6)])
+    since = models.DateTimeField(_("since"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.CharField(_("ended by"), max_length=10, choices=PopupEnd.choices, blank=True)
+    release = models.ForeignKey(
+        "status.Release", verbose_name=_("release"), null=True, blank=True, on_delete=models.PROTECT, related_name="ended_popups"
+    )
+
+    class Meta:
+        verbose_name = _("popup")
+        verbose_name_plural = _("popups")
+        ordering = ["-since"]
+        indexes = [models.Index(fields=["person", "number", "ended_at"], name="popup_person_number")]
+
+    def __str__(self) -> str:
+        return f"{_('popup')} {self.number} {self.since:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+class Release(models.Model):
+    """A manual release of a popup (SPEC §5). It covers the evidence ingested up to
+    `evidence_watermark`; later evidence raises the popup again. Never edited or deleted."""
+
+    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases")
+    popup_number = models.PositiveSmallIntegerField(_("popup number"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("released by"), on_delete=models.PROTECT, related_name="+")
+    actor_org = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("organisation"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    itinerary_verified = models.BooleanField(_("itinerary verified"))
+    nat_negative = models.BooleanField(_("negative NAT on record or seen"))
+    commitment_signed = models.BooleanField(_("commitment letter signed"))
+    evidence_watermark = models.BigIntegerField(_("evidence known up to ingestion"))
+    status_before = models.JSONField(_("status before"))
+    status_after = models.JSONField(_("status after"), default=dict)
+    created_at = models.DateTimeField(_("released at"))
+
+    class Meta:
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["person", "popup_number", "created_at"], name="release_person_popup")]
+
+    def __str__(self) -> str:
+        return f"{_('release')} #{self.pk} {_('popup')} {self.popup_number}"
+
+
+class ReleaseAttachment(models.Model):
+    """An evidence file attached to a release (a photo of the commitment letter, a test report)."""
+
+    release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="releases/%Y/%m/")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("release attachment")
+        verbose_name_plural = _("release attachments")
+
+    def __str__(self) -> str:
+        return self.file.name
