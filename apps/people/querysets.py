@@ -2,9 +2,11 @@ from django.db import models
 
 
 class PersonQuerySet(models.QuerySet):
-    """Reads of persons. `visible_to(user)` — the one door staff go through — is added by the
-    access layer (apps.accounts.access) once casework lands; until then only superusers, CDC and
-    partners read persons."""
+    def visible_to(self, user) -> "PersonQuerySet":
+        """The persons `user` may see (SPEC §7) — the one door; see apps.accounts.access."""
+        from apps.accounts.access import persons_visible_to
+
+        return persons_visible_to(user, self)
 
 
 class PhoneQuerySet(models.QuerySet):

@@ -1,0 +1,40 @@
+"""Reads of areas, designations and the policy in force."""
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from .models import PolicyVersion
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The parameters of SPEC §8 in force at a moment (defaults when no version is)."""
+
+    lookback_days: int = 14
+    local_case_clear_days: int = 14
+    telecom_min_stay_hours: int = 4
+    inbound_quarantine_days: int = 21
+    popup4_grace_hours: int = 72
+    entry_nat_window_hours: int = 48
+    hotel_nat_validity_days: int = 7
+    phone_unbind_days: int = 14
+    version_id: int | None = None
+    effective_from: dt.datetime | None = None
+
+    @property
+    def lookback(self) -> dt.timedelta:
+        return dt.timedelta(days=self.lookback_days)
+
+
+POLICY_PARAMETERS = tuple(f.name for f in fields(Policy) if f.name not in ("version_id", "effective_from"))
+
+
+def policy_at(t: dt.datetime) -> Policy:
+    version = PolicyVersion.objects.in_force_at(t)
+    if version is None:
+        return Policy()
+    return Policy(
+        **{name: getattr(version, name) for name in POLICY_PARAMETERS},
+        version_id=version.pk,
+        effective_from=version.effective_from,
+    )
