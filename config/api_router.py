@@ -1,6 +1,19 @@
-"""One router for every app's API views."""
+"""One router for every app's API views (API.md)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-app_name = "api"
-urlpatterns: list = []
+from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
+from apps.evidence.api.views import FeedView
+from apps.people.api.views import PersonUpsertView
+from apps.status.api.views import PersonPopupsView, PersonStatusView, StatusLookupView
+
+urlpatterns = [
+    path("persons/", PersonUpsertView.as_view(), name="persons"),
+    path("persons/<str:ref>/status/", PersonStatusView.as_view(), name="person-status"),
+    path("persons/<str:ref>/popups/", PersonPopupsView.as_view(), name="person-popups"),
+    path("status/", StatusLookupView.as_view(), name="status"),
+    path("feeds/<str:feed>/", FeedView.as_view(), name="feed"),
+    path("risk-designations/", RiskDesignationView.as_view(), name="risk-designations"),
+    path("border-port-counties/", BorderPortView.as_view(), name="border-port-counties"),
+    path("policy/", PolicyView.as_view(), name="policy"),
+]

@@ -63,6 +63,9 @@ class RiskDesignation(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    ingestion = models.ForeignKey(
+        "evidence.Ingestion", verbose_name=_("ingestion"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     history = HistoricalRecords()
 
     objects = RiskDesignationQuerySet.as_manager()
@@ -112,6 +115,9 @@ class BorderPortCounty(models.Model):
     published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ingestion = models.ForeignKey(
+        "evidence.Ingestion", verbose_name=_("ingestion"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     history = HistoricalRecords()
 

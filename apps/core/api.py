@@ -3,6 +3,8 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
@@ -18,3 +20,16 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message}, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+class BaseAPIView(APIView):
+    """Every API view: token or session authentication (settings), then `ScopeOrRole` with the
+    view's `required_scopes` and `allowed_roles`."""
+
+    required_scopes: tuple | dict = ()
+    allowed_roles: tuple | dict = ()
+
+    def get_permissions(self):
+        from apps.accounts.permissions import ScopeOrRole
+
+        return [IsAuthenticated(), ScopeOrRole()]

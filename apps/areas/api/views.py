@@ -1,0 +1,120 @@
+"""Policy administration (API.md "Policy"): designations, border-port counties, parameters."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from apps.accounts.choices import Role
+from apps.core.api import BaseAPIView
+from apps.core.clock import now
+
+from ..choices import RiskLevel
+from ..models import BorderPortCounty, PolicyVersion, RiskDesignation
+from ..selectors import POLICY_PARAMETERS, policy_at
+from ..services_policy import border_port_publish, policy_publish, risk_designation_publish
+
+READERS = (Role.POLICY_ADMIN, Role.CDC_OFFICER, Role.COMMUNITY_WORKER, Role.HOTLINE_OPERATOR, Role.AUDITOR)
+
+
+class RiskDesignationSerializer(serializers.ModelSerializer):
+    area_code = serializers.CharField(source="area_id", max_length=6)
+    level = serializers.ChoiceField(choices=RiskLevel.choices)
+
+    class Meta:
+        model = RiskDesignation
+        fields = ["id", "area_code", "level", "effective_from", "published_at", "note"]
+        read_only_fields = ["id", "published_at"]
+
+
+class BorderPortSerializer(serializers.ModelSerializer):
+    area_code = serializers.CharField(source="area_id", max_length=6)
+
+    class Meta:
+        model = BorderPortCounty
+        fields = ["id", "area_code", "effective_from", "effective_to", "published_at"]
+        read_only_fields = ["id", "published_at"]
+
+
+class RiskDesignationView(BaseAPIView):
+    allowed_roles = {"GET": READERS, "POST": (Role.POLICY_ADMIN,)}
+
+    @extend_schema(responses={200: RiskDesignationSerializer(many=True)})
+    def get(self, request):
+        qs = RiskDesignation.objects.order_by("-effective_from", "-id")
+        if request.query_params.get("area_code"):
+            qs = qs.filter(area_id=request.query_params["area_code"])
+        return Response(RiskDesignationSerializer(qs[:500], many=True).data)
+
+    @extend_schema(request=RiskDesignationSerializer, responses={201: RiskDesignationSerializer})
+    def post(self, request):
+        data = RiskDesignationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        designation = risk_designation_publish(
+            actor=request.user, area_code=v["area_id"], level=v["level"], effective_from=v["effective_from"], note=v.get("note", "")
+        )
+        return Response(RiskDesignationSerializer(designation).data, status=status.HTTP_201_CREATED)
+
+
+class BorderPortView(BaseAPIView):
+    allowed_roles = {"GET": READERS, "POST": (Role.POLICY_ADMIN,)}
+
+    @extend_schema(responses={200: BorderPortSerializer(many=True)})
+    def get(self, request):
+        return Response(BorderPortSerializer(BorderPortCounty.objects.order_by("area_id")[:1000], many=True).data)
+
+    @extend_schema(request=BorderPortSerializer, responses={201: BorderPortSerializer})
+    def post(self, request):
+        data = BorderPortSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        port = border_port_publish(
+            actor=request.user, area_code=v["area_id"], effective_from=v["effective_from"], effective_to=v.get("effective_to")
+        )
+        return Response(BorderPortSerializer(port).data, status=status.HTTP_201_CREATED)
+
+
+class PolicySerializer(serializers.Serializer):
+    effective_from = serializers.DateTimeField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    lookback_days = serializers.IntegerField(min_value=1, required=False)
+    local_case_clear_days = serializers.IntegerField(min_value=1, required=False)
+    telecom_min_stay_hours = serializers.IntegerField(min_value=0, required=False)
+    inbound_quarantine_days = serializers.IntegerField(min_value=0, required=False)
+    popup4_grace_hours = serializers.IntegerField(min_value=0, required=False)
+    entry_nat_window_hours = serializers.IntegerField(min_value=0, required=False)
+    hotel_nat_validity_days = serializers.IntegerField(min_value=0, required=False)
+    phone_unbind_days = serializers.IntegerField(min_value=0, required=False)
+
+
+def policy_json(t) -> dict:
+    policy = policy_at(t)
+    upcoming = PolicyVersion.objects.filter(effective_from__gt=t).order_by("effective_from")
+    return {
+        "in_force_at": t.isoformat(),
+        "effective_from": policy.effective_from.isoformat() if policy.effective_from else None,
+        "version": policy.version_id,
+        **{name: getattr(policy, name) for name in POLICY_PARAMETERS},
+        "upcoming": [
+            {"version": v.pk, "effective_from": v.effective_from.isoformat(), **{n: getattr(v, n) for n in POLICY_PARAMETERS}}
+            for v in upcoming[:20]
+        ],
+    }
+
+
+class PolicyView(BaseAPIView):
+    allowed_roles = {"GET": READERS, "PUT": (Role.POLICY_ADMIN,)}
+
+    @extend_schema(responses={200: PolicySerializer})
+    def get(self, request):
+        return Response(policy_json(now()))
+
+    @extend_schema(request=PolicySerializer, responses={200: PolicySerializer})
+    def put(self, request):
+        data = PolicySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        effective_from = v.pop("effective_from", None) or now()
+        note = v.pop("note", "")
+        policy_publish(actor=request.user, effective_from=effective_from, note=note, **v)
+        return Response(policy_json(max(now(), effective_from)))

@@ -1,0 +1,195 @@
+"""The write path of the feeds (API.md "Feeds", SPEC §9): every batch is kept as received, each
+record is validated on its own (the valid ones are kept when others are rejected), stored once by
+`(source, external_id)` — the same content again is a duplicate, changed content an update with the
+earlier version kept in history — and the persons it can affect are marked for recomputation."""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Model
+from simple_history.utils import bulk_create_with_history
+
+from apps.areas.models import Area, LocalCaseReport
+from apps.core.clock import now
+from apps.people.models import Person, Phone
+from apps.people.services import person_id_hash, person_upsert, phone_hash
+
+from . import feeds
+from .models import Association, HealthEvent, InboundArrival, Ingestion, LabResult, ObservationOrder, Stay
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    schema: type
+    model: type[Model]
+    fields: tuple[str, ...]  # model fields copied from the validated record
+    has_person: bool = True
+
+
+FEEDS: dict[str, Feed] = {
+    f.name: f
+    for f in (
+        Feed("stays", feeds.StayRecord, Stay, ("area_code", "precision", "arrived_at", "departed_at", "refunded")),
+        Feed("lab-results", feeds.LabResultRecord, LabResult, ("sampled_at", "reported_at", "result", "institution")),
+        Feed("health-events", feeds.HealthEventRecord, HealthEvent, ("kind", "occurred_at", "detail")),
+        Feed(
+            "inbound-arrivals", feeds.InboundArrivalRecord, InboundArrival, ("entered_at", "port", "quarantine_completed_at")
+        ),
+        Feed("observation-orders", feeds.ObservationOrderRecord, ObservationOrder, ("kind", "starts_at", "ends_at", "reason")),
+        Feed("associations", feeds.AssociationRecord, Association, ("kind", "observed_at", "detail")),
+        Feed("local-cases", feeds.LocalCaseRecord, LocalCaseReport, ("area_code", "reported_on", "count"), has_person=False),
+    )
+}
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: list = field(default_factory=list)
+    ingestion_id: int | None = None
+    person_ids: set = field(default_factory=set)
+    county_codes: set = field(default_factory=set)
+
+    def as_json(self) -> dict:
+        return {"accepted": self.accepted, "updated": self.updated, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+def _canonical(value):
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def content_hash(data: dict) -> str:
+    payload = json.dumps({k: _canonical(v) for k, v in sorted(data.items())}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _model_field(name: str) -> str:
+    return "area_id" if name == "area_code" else name
+
+
+def _resolve_persons(records: list[dict]) -> dict[tuple[str, str], int]:
+    """Person ids for the IDs named in a batch: one query for the known, a create for the new."""
+    keys = {(r["id_type"], r["id_number"]) for r in records if r.get("id_type") and r.get("id_number")}
+    by_hash = {person_id_hash(t, n): (t, n) for t, n in keys}
+    found = dict(Person.objects.filter(id_hash__in=list(by_hash)).values_list("id_hash", "pk"))
+    resolved = {by_hash[h]: pk for h, pk in found.items()}
+    for key in keys - set(resolved):
+        person, _created = person_upsert(id_type=key[0], id_number=key[1])
+        resolved[key] = person.pk
+    return resolved
+
+
+@transaction.atomic
+def feed_ingest(*, feed: str, records: list, actor=None, source: str | None = None) -> IngestResult:
+    """Ingest one batch of a feed. Returns the counts of API.md and the rejected records by index."""
+    spec = FEEDS[feed]
+    t = now()
+    ingestion = Ingestion.objects.create(
+        feed=feed, received_at=t, submitted_by=actor, payload={"records": records}, record_count=len(records)
+    )
+    result = IngestResult(ingestion_id=ingestion.pk)
+    codes = {str(r.get("area_code")) for r in records if isinstance(r, dict) and r.get("area_code")}
+    context = {"areas": {a.code: a for a in Area.objects.filter(code__in=codes)}}
+
+    valid: list[tuple[int, dict]] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            result.rejected.append({"index": index, "errors": {"non_field_errors": ["A record is a JSON object."]}})
+            continue
+        serializer = spec.schema(data=record, context=context)
+        if serializer.is_valid():
+            valid.append((index, dict(serializer.validated_data)))
+        else:
+            result.rejected.append({"index": index, "errors": serializer.errors})
+
+    persons = _resolve_persons([d for _i, d in valid]) if spec.has_person else {}
+    default_source = source or feed
+    keyed: dict[tuple[str, str], tuple[dict, str]] = {}
+    order: list[tuple[str, str]] = []
+    for _index, data in valid:
+        src = data.get("source") or default_source
+        key = (src, data["external_id"])
+        digest = content_hash(data)
+        if key in keyed:
+            if keyed[key][1] == digest:
+                result.duplicates += 1
+            else:
+                keyed[key] = (data, digest)
+                result.updated += 1
+            continue
+        keyed[key] = (data, digest)
+        order.append(key)
+
+    existing = {}
+    for src in {k[0] for k in order}:
+        ids = [k[1] for k in order if k[0] == src]
+        for start in range(0, len(ids), 1000):
+            for obj in spec.model.objects.filter(source=src, external_id__in=ids[start : start + 1000]):
+                existing[(src, obj.external_id)] = obj
+
+    to_create = []
+    for key in order:
+        data, digest = keyed[key]
+        values = {_model_field(name): data.get(name) for name in spec.fields}
+        if "id_type" in data and data.get("id_number"):
+            values["person_id"] = persons[(data["id_type"], data["id_number"])]
+        if feed == "stays" and data.get("phone"):
+            values["phone_hash"] = phone_hash(data["phone"])
+        obj = existing.get(key)
+        if obj is not None:
+            if obj.content_hash == digest:
+                result.duplicates += 1
+                continue
+            old_person, old_area = getattr(obj, "person_id", None), getattr(obj, "area_id", None)
+            for name, value in values.items():
+                setattr(obj, name, value)
+            obj.content_hash = digest
+            obj.ingestion = ingestion
+            obj.ingested_at = t
+            obj.save()
+            result.updated += 1
+            _note_affected(result, obj, old_person, old_area)
+            continue
+        obj = spec.model(source=key[0], external_id=key[1], ingestion=ingestion, ingested_at=t, content_hash=digest, **values)
+        to_create.append(obj)
+        result.accepted += 1
+        _note_affected(result, obj)
+
+    if to_create:
+        bulk_create_with_history(to_create, spec.model, batch_size=1000)
+
+    Ingestion.objects.filter(pk=ingestion.pk).update(
+        accepted=result.accepted, updated=result.updated, duplicates=result.duplicates, rejected=result.rejected
+    )
+    _schedule_recomputation(result, spec, [keyed[k][0] for k in order])
+    return result
+
+
+def _note_affected(result: IngestResult, obj, old_person=None, old_area=None) -> None:
+    for person_id in (getattr(obj, "person_id", None), old_person):
+        if person_id:
+            result.person_ids.add(person_id)
+    if isinstance(obj, LocalCaseReport):
+        result.county_codes.update(c for c in (obj.area_id, old_area) if c)
+
+
+def _schedule_recomputation(result: IngestResult, spec: Feed, records: list[dict]) -> None:
+    from apps.status.services import status_fanout_areas, status_mark_dirty
+
+    phone_hashes = {phone_hash(r["phone"]) for r in records if r.get("phone")}
+    if phone_hashes:
+        result.person_ids.update(Phone.objects.filter(number_hash__in=phone_hashes).values_list("person_id", flat=True))
+    if result.person_ids:
+        status_mark_dirty(person_ids=result.person_ids)
+    if result.county_codes:
+        status_fanout_areas(county_codes=sorted(result.county_codes))

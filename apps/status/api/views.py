@@ -1,0 +1,106 @@
+"""Status look-ups (API.md "Status") and a person's popups."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from apps.accounts.choices import Role
+from apps.audit.services import access_log_record
+from apps.core.api import BaseAPIView
+from apps.core.clock import local_date, now
+from apps.people.models import Person
+from apps.people.selectors import person_by_id
+
+from ..models import Popup
+from ..selectors import status_payload
+from ..services import status_current
+from .serializers import PopupEpisodeSerializer, StatusQuerySerializer, StatusSerializer
+
+STAFF_ROLES = tuple(r for r in Role.values if r != Role.PARTNER)
+
+
+def age_on(birth_date, today) -> int:
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def proxy_allowed(person: Person) -> bool:
+    """SPEC §9: proxy look-up only for persons aged 60 or over, or 16 or under."""
+    if person.birth_date is None:
+        return False
+    age = age_on(person.birth_date, local_date(now()))
+    return age >= 60 or age <= 16
+
+
+def person_status_response(request, person: Person, *, proxy: bool = False, why: str = "") -> Response:
+    if proxy and not proxy_allowed(person):
+        raise PermissionDenied(_("A proxy look-up is only for persons aged 60 or over, or 16 or under."))
+    access_log_record(actor=request.user, person=person, why=why or _("status look-up"), via="api")
+    row = status_current(person_id=person.pk)
+    return Response(status_payload(person, row))
+
+
+class StatusLookupView(BaseAPIView):
+    required_scopes = ("status",)
+    allowed_roles = STAFF_ROLES
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("id_type", str, required=True),
+            OpenApiParameter("id_number", str, required=True),
+            OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)"),
+            OpenApiParameter("why", str, description="Staff: the reason for the look-up"),
+        ],
+        responses={200: StatusSerializer},
+    )
+    def get(self, request):
+        query = StatusQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        person = person_by_id(
+            id_type=query.validated_data["id_type"],
+            id_number=query.validated_data["id_number"],
+            queryset=Person.objects.visible_to(request.user),
+        )
+        if person is None:
+            raise NotFound(_("No such person."))
+        return person_status_response(request, person, proxy=query.validated_data["proxy"], why=query.validated_data["why"])
+
+
+class PersonStatusView(BaseAPIView):
+    allowed_roles = STAFF_ROLES
+    required_scopes = ("status",)
+
+    @extend_schema(responses={200: StatusSerializer})
+    def get(self, request, ref: str):
+        person = Person.objects.visible_to(request.user).filter(ref=ref).first()
+        if person is None:
+            raise NotFound(_("No such person."))
+        proxy = request.query_params.get("proxy") in ("1", "true", "True")
+        return person_status_response(request, person, proxy=proxy, why=request.query_params.get("why", ""))
+
+
+class PersonPopupsView(BaseAPIView):
+    allowed_roles = STAFF_ROLES
+    required_scopes = ("status",)
+
+    @extend_schema(responses={200: PopupEpisodeSerializer(many=True)})
+    def get(self, request, ref: str):
+        person = Person.objects.visible_to(request.user).filter(ref=ref).first()
+        if person is None:
+            raise NotFound(_("No such person."))
+        status_current(person_id=person.pk)
+        access_log_record(actor=request.user, person=person, why=request.query_params.get("why") or _("popup list"))
+        episodes = Popup.objects.filter(person=person).order_by("-since", "-id")
+        return Response(
+            [
+                {
+                    "id": str(p.pk),
+                    "number": p.number,
+                    "active": p.ended_at is None,
+                    "since": p.since.isoformat(),
+                    "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+                    "ended_by": p.ended_by or None,
+                }
+                for p in episodes
+            ]
+        )

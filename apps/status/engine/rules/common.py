@@ -1,0 +1,117 @@
+"""What several rules share: which stays count at `t`, a county's risk level at `t`, NATs."""
+
+import datetime as dt
+
+from ..facts import DesignationFact, Facts, LabFact, StayFact
+
+TELECOM = "telecom"
+CITY = "city"
+COUNTY = "county"
+RISKY = ("medium", "high")
+LEVEL_LABEL = {"low": "低风险", "medium": "中风险", "high": "高风险"}
+EPSILON = dt.timedelta(microseconds=1)
+
+
+def just_after(moment: dt.datetime) -> dt.datetime:
+    """The first moment after `moment` (windows are inclusive of their edge)."""
+    return moment + EPSILON
+
+
+def in_window(stay: StayFact, t: dt.datetime, lookback: dt.timedelta) -> bool:
+    """SPEC §2: a stay is in the window when it is still going on or departed at or after t − L."""
+    return stay.arrived_at <= t and (stay.departed_at is None or stay.departed_at >= t - lookback)
+
+
+def phone_period_end(facts: Facts, phone) -> dt.datetime | None:
+    if phone.unbound_at is None:
+        return None
+    return phone.unbound_at + dt.timedelta(days=facts.policy.phone_unbind_days)
+
+
+def counted_stays(facts: Facts, t: dt.datetime, changes: list[dt.datetime]) -> list[StayFact]:
+    """The stays that count at `t` (SPEC §2 rules for using them), appending to `changes` every
+    future moment at which that set can change without new data."""
+    policy = facts.policy
+    lookback = policy.lookback
+    min_telecom = dt.timedelta(hours=policy.telecom_min_stay_hours)
+    phones: dict[str, list[tuple[dt.datetime, dt.datetime | None]]] = {}
+    for phone in facts.phones:
+        end = phone_period_end(facts, phone)
+        phones.setdefault(phone.number_hash, []).append((phone.bound_at, end))
+        for moment in (phone.bound_at, end):
+            if moment is not None and moment > t:
+                changes.append(moment)
+    counted = []
+    for stay in facts.stays:
+        if stay.refunded:
+            continue
+        if stay.arrived_at > t:
+            changes.append(stay.arrived_at)
+            continue
+        if stay.departed_at is not None and stay.departed_at < stay.arrived_at:
+            continue
+        if stay.phone_hash:
+            # A number's stays count while t is inside the period the number belongs to the person,
+            # and only those stays overlapping that period.
+            periods = phones.get(stay.phone_hash, ())
+            if not any(
+                start <= t and (end is None or t < end)
+                and (end is None or stay.arrived_at < end)
+                and (stay.departed_at is None or stay.departed_at >= start)
+                for start, end in periods
+            ):
+                continue
+        if stay.source == TELECOM:
+            reached = stay.arrived_at + min_telecom
+            if stay.departed_at is None:
+                if t < reached:
+                    changes.append(reached)
+                    continue
+            elif stay.departed_at - stay.arrived_at < min_telecom:
+                continue
+        if not in_window(stay, t, lookback):
+            continue
+        if stay.departed_at is not None:
+            changes.append(just_after(stay.departed_at + lookback))
+        counted.append(stay)
+    return counted
+
+
+def is_county_stay(stay: StayFact) -> bool:
+    return stay.precision == COUNTY
+
+
+def level_at(facts: Facts, area_code: str, t: dt.datetime, changes: list[dt.datetime] | None = None):
+    """The designation in force for a county at `t` (latest effective_from at or before t, ties:
+    published last), or None (low). Future designations of the county are changes."""
+    current: DesignationFact | None = None
+    for d in facts.designations:
+        if d.area_code != area_code:
+            continue
+        if d.effective_from > t:
+            if changes is not None:
+                changes.append(d.effective_from)
+            continue
+        if current is None or (d.effective_from, d.id) > (current.effective_from, current.id):
+            current = d
+    return current
+
+
+def is_risky(designation: DesignationFact | None) -> bool:
+    return designation is not None and designation.level in RISKY
+
+
+def negative_nats(facts: Facts, t: dt.datetime) -> list[LabFact]:
+    return sorted((lab for lab in facts.labs if lab.result == "negative" and lab.sampled_at <= t), key=lambda x: x.sampled_at)
+
+
+def fmt(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "至今"
+    from apps.core.clock import LOCAL_TZ
+
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def stay_text(stay: StayFact) -> str:
+    return f"{stay.area_name or stay.area_code}（{fmt(stay.arrived_at)} 至 {fmt(stay.departed_at)}）"

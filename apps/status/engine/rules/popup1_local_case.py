@@ -1,0 +1,56 @@
+"""Popup ① — a stay in the window in a county with a recent local case.
+
+SPEC §2 ①: fires for a stay in the window in a county with a local case reported on a date later
+than date(t) − `local_case_clear_days`; clears at 00:00 on the latest report date + 14, when a
+low-risk designation takes effect on a later date than the latest report, or `L` after the person
+left the county.
+"""
+
+import datetime as dt
+
+from apps.core.clock import local_date, local_midnight
+
+from ..facts import Facts
+from ..result import Evidence, Finding, RuleOutcome
+from .common import counted_stays, fmt, is_county_stay, just_after, stay_text
+
+RULE = "popup1.local_case_county"
+
+
+def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
+    out = RuleOutcome()
+    clear_days = dt.timedelta(days=facts.policy.local_case_clear_days)
+    today = local_date(t)
+    for stay in counted_stays(facts, t, out.changes):
+        if not is_county_stay(stay):
+            continue
+        reports = [r for r in facts.local_cases if r.area_code == stay.area_code and r.reported_on <= today]
+        recent = [r for r in reports if r.reported_on > today - clear_days]
+        if not recent:
+            continue
+        latest = max(r.reported_on for r in recent)
+        lows = [
+            d
+            for d in facts.designations
+            if d.area_code == stay.area_code and d.level == "low" and local_date(d.effective_from) > latest
+        ]
+        if any(d.effective_from <= t for d in lows):
+            continue
+        out.changes.extend(d.effective_from for d in lows)
+        ends = local_midnight(latest + clear_days)
+        out.changes.append(ends)
+        clears_at = ends if stay.departed_at is None else min(ends, just_after(stay.departed_at + facts.policy.lookback))
+        out.findings.append(
+            Finding(
+                rule=RULE,
+                popup=1,
+                summary=f"您近{facts.policy.lookback_days}天内到过{stay_text(stay)}，该地{latest:%Y-%m-%d}报告了本土病例。",
+                clears=f"系统自动解除：{fmt(ends)}（最近病例报告日后第{facts.policy.local_case_clear_days}天零时），"
+                f"或离开该地满{facts.policy.lookback_days}天，或该地调为低风险后。",
+                evidence=(Evidence("stay", stay.id, stay.ingestion_id),)
+                + tuple(Evidence("local_case", r.id, r.ingestion_id) for r in recent),
+                since=max(stay.arrived_at, local_midnight(min(r.reported_on for r in recent))),
+                clears_at=clears_at,
+            )
+        )
+    return out

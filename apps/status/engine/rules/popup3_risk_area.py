@@ -1,0 +1,148 @@
+"""Popup ③ — medium/high-risk areas and associations.
+
+SPEC §2 ③: (a) a stay in the window in a county whose *current* designation is medium or high, also
+when the designation came after the person left; (b) a city-precision stay in the window in a city
+containing a current medium/high county, unless a verified itinerary declaration (SPEC §4) covers
+it; (c) an association record in the window. Cleared by a release after verification (SPEC §5), or
+automatically when no (a), (b) or (c) evidence is left in the window.
+"""
+
+import datetime as dt
+
+from ..facts import DeclarationFact, Facts, StayFact
+from ..result import Evidence, Finding, RuleOutcome
+from .common import (
+    LEVEL_LABEL,
+    counted_stays,
+    fmt,
+    is_county_stay,
+    is_risky,
+    just_after,
+    level_at,
+    negative_nats,
+    stay_text,
+)
+
+RULE_COUNTY = "popup3.risk_county_stay"
+RULE_CITY = "popup3.risk_city_stay"
+RULE_ASSOCIATION = "popup3.association"
+CLEARS = "社区或疾控核实行程后人工解除；或相关记录超出{days}天后系统自动解除。"
+ASSOCIATION_LABEL = {
+    "epidemiological": "流行病学关联",
+    "venue_scan": "在管控场所附近扫码",
+    "phone_owner": "您身份证名下的手机号出现在风险地区",
+}
+
+
+def declaration_verified(facts: Facts, declaration: DeclarationFact, t: dt.datetime) -> bool:
+    """SPEC §4: every declared county low risk at `t` and a negative NAT sampled within
+    `entry_nat_window_hours` before the stated entry into Beijing, or any time after it. A hotel
+    check-in was verified by hotel staff with its NAT when it was recorded."""
+    if declaration.submitted_at > t:
+        return False
+    if declaration.source == "hotel":
+        return True
+    if any(is_risky(level_at(facts, place.area_code, t)) for place in declaration.places):
+        return False
+    entry = declaration.entered_beijing_at or declaration.submitted_at
+    earliest = entry - dt.timedelta(hours=facts.policy.entry_nat_window_hours)
+    return any(lab.sampled_at >= earliest for lab in negative_nats(facts, t))
+
+
+def covered(facts: Facts, stay: StayFact, t: dt.datetime) -> DeclarationFact | None:
+    for declaration in facts.declarations:
+        if not declaration_verified(facts, declaration, t):
+            continue
+        if declaration.source == "hotel":
+            if stay.arrived_at <= declaration.submitted_at:
+                return declaration
+            continue
+        for place in declaration.places:
+            overlaps = (stay.departed_at is None or place.arrived_at <= stay.departed_at) and (
+                place.departed_at is None or place.departed_at >= stay.arrived_at
+            )
+            if place.city_code == stay.area_code and overlaps:
+                return declaration
+    return None
+
+
+def _stay_clears_at(facts: Facts, stay: StayFact) -> dt.datetime | None:
+    return None if stay.departed_at is None else just_after(stay.departed_at + facts.policy.lookback)
+
+
+def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
+    out = RuleOutcome()
+    days = facts.policy.lookback_days
+    clears = CLEARS.format(days=days)
+    for stay in counted_stays(facts, t, out.changes):
+        if is_county_stay(stay):
+            designation = level_at(facts, stay.area_code, t, out.changes)
+            if not is_risky(designation):
+                continue
+            out.findings.append(
+                Finding(
+                    rule=RULE_COUNTY,
+                    popup=3,
+                    summary=f"您近{days}天内到过{stay_text(stay)}，该地现为{LEVEL_LABEL[designation.level]}地区。",
+                    clears=clears,
+                    evidence=(
+                        Evidence("stay", stay.id, stay.ingestion_id),
+                        Evidence("designation", designation.id, designation.ingestion_id),
+                    ),
+                    since=max(stay.arrived_at, designation.effective_from),
+                    clears_at=_stay_clears_at(facts, stay),
+                )
+            )
+            continue
+        # City precision: the city contains a currently medium/high county.
+        risky = []
+        for d in facts.designations:
+            if d.city_code == stay.area_code:
+                current = level_at(facts, d.area_code, t, out.changes)
+                if is_risky(current) and current not in risky:
+                    risky.append(current)
+        if not risky:
+            continue
+        # Declarations can turn unverified when a declared county becomes risky.
+        for declaration in facts.declarations:
+            for place in declaration.places:
+                level_at(facts, place.area_code, t, out.changes)
+            if declaration.submitted_at > t:
+                out.changes.append(declaration.submitted_at)
+        if covered(facts, stay, t):
+            continue
+        names = "、".join(d.area_name or d.area_code for d in risky)
+        out.findings.append(
+            Finding(
+                rule=RULE_CITY,
+                popup=3,
+                summary=f"您的通信行程显示近{days}天内到过{stay_text(stay)}，该市有中高风险地区（{names}）。"
+                "数据仅精确到地市，如未到过这些地区，请填报行程并提供核酸阴性证明，或联系社区核实。",
+                clears=clears,
+                evidence=(Evidence("stay", stay.id, stay.ingestion_id),)
+                + tuple(Evidence("designation", d.id, d.ingestion_id) for d in risky),
+                since=max([stay.arrived_at] + [d.effective_from for d in risky]),
+                clears_at=_stay_clears_at(facts, stay),
+            )
+        )
+    lookback = facts.policy.lookback
+    for association in facts.associations:
+        if association.observed_at > t:
+            out.changes.append(association.observed_at)
+            continue
+        if association.observed_at < t - lookback:
+            continue
+        ends = just_after(association.observed_at + lookback)
+        out.changes.append(ends)
+        out.findings.append(
+            Finding(
+                rule=RULE_ASSOCIATION,
+                popup=3,
+                summary=f"{fmt(association.observed_at)}记录到{ASSOCIATION_LABEL.get(association.kind, association.kind)}。",
+                clears=clears,
+                evidence=(Evidence("association", association.id, association.ingestion_id),),
+                since=association.observed_at,
+                clears_at=ends,
+            )
+        )
+    return out

@@ -1,0 +1,38 @@
+"""Thin, idempotent Celery tasks around the status services. They take ids, recompute from the
+current facts, and are safe to retry."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=2, time_limit=300, soft_time_limit=240)
+def recompute_persons(self, person_ids: list[int]) -> int:
+    try:
+        for person_id in person_ids:
+            services.status_refresh(person_id=person_id)
+    except Exception as exc:  # database blips: retry with back-off, recomputation is idempotent
+        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
+    return len(person_ids)
+
+
+@shared_task(acks_late=True, time_limit=600)
+def fanout_areas(county_codes: list[str]) -> int:
+    return services.status_fanout_areas(county_codes=county_codes)
+
+
+@shared_task(time_limit=600)
+def sweep_due() -> int:
+    """Periodic (celery beat, every minute): recompute statuses whose next change has come."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(724201)")
+            if not cursor.fetchone()[0]:
+                return 0  # another sweep is running
+            try:
+                return services.status_sweep()
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(724201)")
+    return services.status_sweep()
