@@ -3,7 +3,7 @@
 from django.urls import path
 
 from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
-from apps.evidence.api.views import FeedView
+from apps.evidence.api.views import FeedView, ItineraryDeclarationView
 from apps.people.api.views import PersonUpsertView
 from apps.status.api.views import PersonPopupsView, PersonStatusView, StatusLookupView
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("risk-designations/", RiskDesignationView.as_view(), name="risk-designations"),
     path("border-port-counties/", BorderPortView.as_view(), name="border-port-counties"),
     path("policy/", PolicyView.as_view(), name="policy"),
+    path("itinerary-declarations/", ItineraryDeclarationView.as_view(), name="itinerary-declarations"),
 ]

@@ -18,7 +18,18 @@ from apps.people.models import Person, Phone
 from apps.people.services import person_id_hash, person_upsert, phone_hash
 
 from . import feeds
-from .models import Association, HealthEvent, InboundArrival, Ingestion, LabResult, ObservationOrder, Stay
+from .choices import Origin
+from .models import (
+    Association,
+    DeclaredPlace,
+    HealthEvent,
+    InboundArrival,
+    Ingestion,
+    ItineraryDeclaration,
+    LabResult,
+    ObservationOrder,
+    Stay,
+)
 
 
 @dataclass(frozen=True)
@@ -193,3 +204,69 @@ def _schedule_recomputation(result: IngestResult, spec: Feed, records: list[dict
         status_mark_dirty(person_ids=result.person_ids)
     if result.county_codes:
         status_fanout_areas(county_codes=sorted(result.county_codes))
+
+
+@transaction.atomic
+def itinerary_declare(
+    *, actor, id_type: str, id_number: str, entered_beijing_at: dt.datetime | None, places: list[dict]
+) -> ItineraryDeclaration:
+    """A person declares, county by county, where they stayed (SPEC §4). Each place is also kept as
+    a county-precision stay (source `declared`), so a declared medium/high county raises ③(a);
+    the declaration verifies the city-precision stays it covers when every county is low risk and
+    a negative NAT was sampled within the entry window. Returns the declaration."""
+    import uuid
+
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    if not places:
+        raise ValidationError({"places": [_("Declare at least one place.")]})
+    areas = {a.code: a for a in Area.objects.filter(code__in=[p["area_code"] for p in places])}
+    errors = {}
+    for index, place in enumerate(places):
+        area = areas.get(place["area_code"])
+        if area is None or not area.is_county_like:
+            errors[f"places[{index}].area_code"] = [_("A declared place is a county code.")]
+        elif place.get("departed_at") and place["departed_at"] < place["arrived_at"]:
+            errors[f"places[{index}].departed_at"] = [_("Departure is before arrival.")]
+    if errors:
+        raise ValidationError(errors)
+    person, _created = person_upsert(id_type=id_type, id_number=id_number)
+    t = now()
+    ingestion = Ingestion.objects.create(
+        feed="itinerary-declarations",
+        received_at=t,
+        submitted_by=actor,
+        payload={
+            "id_type": id_type,
+            "person": person.ref,
+            "entered_beijing_at": entered_beijing_at.isoformat() if entered_beijing_at else None,
+            "places": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in p.items()} for p in places],
+        },
+        record_count=len(places),
+        accepted=len(places),
+    )
+    ref = uuid.uuid4().hex
+    declaration = ItineraryDeclaration.objects.create(
+        source="declared", external_id=ref, person=person, ingestion=ingestion, ingested_at=t,
+        entered_beijing_at=entered_beijing_at, submitted_at=t, origin=Origin.PERSON,
+    )
+    DeclaredPlace.objects.bulk_create(
+        DeclaredPlace(declaration=declaration, area_id=p["area_code"], arrived_at=p["arrived_at"], departed_at=p.get("departed_at"))
+        for p in places
+    )
+    bulk_create_with_history(
+        [
+            Stay(
+                source="declared", external_id=f"{ref}-{i}", person=person, ingestion=ingestion, ingested_at=t,
+                origin=Origin.PERSON, area_id=p["area_code"], precision="county",
+                arrived_at=p["arrived_at"], departed_at=p.get("departed_at"),
+            )
+            for i, p in enumerate(places)
+        ],
+        Stay,
+    )
+    from apps.status.services import status_mark_dirty
+
+    status_mark_dirty(person_ids=[person.pk])
+    return declaration

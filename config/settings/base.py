@@ -159,3 +159,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# Periodic work (celery beat): recompute statuses whose next change has come, every minute.
+CELERY_BEAT_SCHEDULE = {
+    "status-sweep-due": {"task": "apps.status.tasks.sweep_due", "schedule": 60.0},
+}
