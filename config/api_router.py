@@ -3,9 +3,9 @@
 from django.urls import path
 
 from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
-from apps.evidence.api.views import FeedView, ItineraryDeclarationView
+from apps.evidence.api.views import FeedView
 from apps.people.api.views import PersonUpsertView
-from apps.status.api.views import PersonPopupsView, PersonStatusView, StatusLookupView
+from apps.status.api.views import ItineraryDeclarationView, PersonPopupsView, PersonStatusView, StatusLookupView
 
 urlpatterns = [
     path("persons/", PersonUpsertView.as_view(), name="persons"),

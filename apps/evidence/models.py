@@ -19,7 +19,6 @@ from .choices import (
     OrderKind,
     Origin,
     Precision,
-    StaySource,
 )
 
 

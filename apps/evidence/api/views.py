@@ -1,4 +1,4 @@
-"""The seven feeds (API.md "Feeds") and itinerary declarations."""
+"""The seven feeds (API.md "Feeds")."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -39,41 +39,3 @@ class FeedView(BaseAPIView):
         result = feed_ingest(feed=feed, records=body["records"], actor=request.user)
         return Response(result.as_json())
 
-
-class DeclaredPlaceSerializer(serializers.Serializer):
-    area_code = serializers.CharField(max_length=6)
-    arrived_at = serializers.DateTimeField()
-    departed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-
-
-class DeclarationSerializer(serializers.Serializer):
-    id_type = serializers.CharField()
-    id_number = serializers.CharField()
-    entered_beijing_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    places = DeclaredPlaceSerializer(many=True)
-
-
-class ItineraryDeclarationView(BaseAPIView):
-    """A person declares their itinerary (行程核验) through a channel; answers with the new status."""
-
-    required_scopes = ("status",)
-
-    @extend_schema(request=DeclarationSerializer)
-    def post(self, request):
-        from apps.status.selectors import status_payload
-        from apps.status.services import status_refresh
-
-        from ..services import itinerary_declare
-
-        data = DeclarationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
-        declaration = itinerary_declare(
-            actor=request.user,
-            id_type=v["id_type"],
-            id_number=v["id_number"],
-            entered_beijing_at=v["entered_beijing_at"],
-            places=[dict(p) for p in v["places"]],
-        )
-        row = status_refresh(person_id=declaration.person_id)
-        return Response(status_payload(declaration.person, row), status=status.HTTP_201_CREATED)

@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
@@ -9,12 +10,13 @@ from apps.accounts.choices import Role
 from apps.audit.services import access_log_record
 from apps.core.api import BaseAPIView
 from apps.core.clock import local_date, now
+from apps.evidence.services import itinerary_declare
 from apps.people.models import Person
 from apps.people.selectors import person_by_id
 
 from ..models import Popup
 from ..selectors import status_payload
-from ..services import status_current
+from ..services import status_current, status_refresh
 from .serializers import PopupEpisodeSerializer, StatusQuerySerializer, StatusSerializer
 
 STAFF_ROLES = tuple(r for r in Role.values if r != Role.PARTNER)
@@ -104,3 +106,37 @@ class PersonPopupsView(BaseAPIView):
                 for p in episodes
             ]
         )
+
+
+class DeclaredPlaceSerializer(serializers.Serializer):
+    area_code = serializers.CharField(max_length=6)
+    arrived_at = serializers.DateTimeField()
+    departed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class DeclarationSerializer(serializers.Serializer):
+    id_type = serializers.CharField()
+    id_number = serializers.CharField()
+    entered_beijing_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    places = DeclaredPlaceSerializer(many=True)
+
+
+class ItineraryDeclarationView(BaseAPIView):
+    """A person declares their itinerary (行程核验) through a channel; answers with the new status."""
+
+    required_scopes = ("status",)
+
+    @extend_schema(request=DeclarationSerializer, responses={201: StatusSerializer})
+    def post(self, request):
+        data = DeclarationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        declaration = itinerary_declare(
+            actor=request.user,
+            id_type=v["id_type"],
+            id_number=v["id_number"],
+            entered_beijing_at=v["entered_beijing_at"],
+            places=[dict(p) for p in v["places"]],
+        )
+        row = status_refresh(person_id=declaration.person_id)
+        return Response(status_payload(declaration.person, row), status=status.HTTP_201_CREATED)
