@@ -1,0 +1,80 @@
+# Everything a fresh machine with Python 3.11 needs: `make run` and `make test`.
+# The virtualenv is created on first use; dependencies are reinstalled only when a requirements
+# file changes (the stamp file's name carries a hash of their contents).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BOOT_PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+HASH = $(shell cat $(1) | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-12)
+RUN_STAMP := $(VENV)/.installed-run-$(call HASH,requirements.txt)
+DEV_STAMP := $(VENV)/.installed-dev-$(call HASH,requirements.txt requirements-dev.txt)
+ARGS ?=
+
+.PHONY: help run test lint format migrate worker beat bench clean
+
+help:
+	@echo "make run      set up .venv, migrate, load areas and demo data, serve http://127.0.0.1:8000"
+	@echo "make test     set up .venv with the dev tools and run pytest (extra arguments: ARGS='-k popup -x')"
+	@echo "make lint     ruff check and ruff format --check"
+	@echo "make format   ruff check --fix and ruff format"
+	@echo "make migrate  apply database migrations"
+	@echo "make worker   run a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make beat     run Celery beat, the periodic scheduler (needs CELERY_BROKER_URL)"
+	@echo "make bench    benchmarks: not yet (a later issue)"
+	@echo "make clean    remove .venv, caches and collected static files (keeps db.sqlite3 and media/)"
+
+$(PY):
+	@test -n "$(BOOT_PYTHON)" || { echo "error: python3.11 (or python3) not found on PATH" >&2; exit 1; }
+	@$(BOOT_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "error: $(BOOT_PYTHON) is older than Python 3.11" >&2; exit 1; }
+	$(BOOT_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-run-*
+	@touch $@
+
+# requirements-dev.txt includes requirements.txt, so this stamp satisfies `make run` as well.
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
+	@touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_areas
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# pytest exits with 5 when it collects no tests; an empty suite is not a failure.
+test: $(DEV_STAMP)
+	@$(PY) -m pytest $(ARGS); rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: $(RUN_STAMP)
+	$(PY) manage.py migrate --noinput
+
+worker: $(RUN_STAMP)
+	$(VENV)/bin/celery -A config worker -l info
+
+beat: $(RUN_STAMP)
+	$(VENV)/bin/celery -A config beat -l info
+
+bench:
+	@echo "make bench: not yet (benchmarks arrive with a later issue)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles tests/_contract test-artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
