@@ -3,8 +3,7 @@
 import time_machine
 
 from apps.evidence.models import Ingestion, Stay
-
-from .conftest import CHAOYANG, RISK_COUNTY, at, iso, popups, rid, stay
+from tests.api.helpers import CHAOYANG, RISK_COUNTY, at, iso, popups, rid, stay
 
 IDN = rid("11010519900101123")
 

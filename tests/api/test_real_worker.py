@@ -45,7 +45,18 @@ def worker(transactional_db):
     app.pool.force_close_all()
     app.control.purge()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "warning", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "-l",
+            "warning",
+            "--without-heartbeat",
+        ],
         cwd=ROOT,
         env=env,
     )

@@ -4,8 +4,18 @@ proxy look-ups, access."""
 import time_machine
 
 from apps.status.models import PersonStatus
-
-from .conftest import BORDER_COUNTY, CASE_COUNTY, LOW_COUNTY_SAME_CITY, RISK_CITY, RISK_COUNTY, at, iso, popups, rid, stay
+from tests.api.helpers import (
+    BORDER_COUNTY,
+    CASE_COUNTY,
+    LOW_COUNTY_SAME_CITY,
+    RISK_CITY,
+    RISK_COUNTY,
+    at,
+    iso,
+    popups,
+    rid,
+    stay,
+)
 
 IDN = rid("11010519900101123")
 PHONE = "13800000000"
@@ -33,7 +43,16 @@ def test_telecom_stays_count_through_a_bound_phone_and_a_declaration_with_a_nat_
         world.designate(RISK_COUNTY, "high", iso(2021, 8, 1))
         world.feed(
             "stays",
-            stay(None, "T1", RISK_CITY, iso(2021, 8, 1, 8), iso(2021, 8, 1, 12), precision="city", source="telecom", phone=PHONE),
+            stay(
+                None,
+                "T1",
+                RISK_CITY,
+                iso(2021, 8, 1, 8),
+                iso(2021, 8, 1, 12),
+                precision="city",
+                source="telecom",
+                phone=PHONE,
+            ),
         )
         s = world.status(IDN)
         assert popups(s) == [3] and s["reasons"][0]["rule"] == "popup3.risk_city_stay"
@@ -41,13 +60,25 @@ def test_telecom_stays_count_through_a_bound_phone_and_a_declaration_with_a_nat_
             "id_type": "resident_id",
             "id_number": IDN,
             "entered_beijing_at": iso(2021, 8, 2, 10),
-            "places": [{"area_code": LOW_COUNTY_SAME_CITY, "arrived_at": iso(2021, 8, 1, 7), "departed_at": iso(2021, 8, 1, 13)}],
+            "places": [
+                {
+                    "area_code": LOW_COUNTY_SAME_CITY,
+                    "arrived_at": iso(2021, 8, 1, 7),
+                    "departed_at": iso(2021, 8, 1, 13),
+                }
+            ],
         }
         r = world.gate.post("/api/v1/itinerary-declarations/", declaration, format="json")
         assert r.status_code == 201 and r.json()["state"] == "popup", "no NAT yet: still popup ③"
         world.feed(
             "lab-results",
-            {"external_id": "L1", "id_type": "resident_id", "id_number": IDN, "sampled_at": iso(2021, 7, 31, 11), "result": "negative"},
+            {
+                "external_id": "L1",
+                "id_type": "resident_id",
+                "id_number": IDN,
+                "sampled_at": iso(2021, 7, 31, 11),
+                "result": "negative",
+            },
         )
         assert world.status(IDN)["state"] == "green", "NAT 47 h before entry verifies the city stay"
 
@@ -70,7 +101,9 @@ def test_a_local_case_report_raises_popup_1_for_recent_visitors(world):
         world.person(IDN)
         world.feed("stays", stay(IDN, "N1", CASE_COUNTY, iso(2021, 7, 25, 8), iso(2021, 7, 26, 8)))
         world.status(IDN)
-        world.feed("local-cases", {"external_id": "jn-0801", "area_code": CASE_COUNTY, "reported_on": "2021-08-01", "count": 3})
+        world.feed(
+            "local-cases", {"external_id": "jn-0801", "area_code": CASE_COUNTY, "reported_on": "2021-08-01", "count": 3}
+        )
         assert popups(world.status(IDN)) == [1]
     with time_machine.travel(at(2021, 8, 8, 23, 59), tick=False):
         assert popups(world.status(IDN)) == [1]
@@ -84,8 +117,14 @@ def test_proxy_is_refused_for_adults_and_for_unknown_birth_dates(world):
     with time_machine.travel(at(2021, 8, 3, 9), tick=False):
         world.person(adult)
         world.person(child)
-        assert world.gate.get("/api/v1/status/", {"id_type": "resident_id", "id_number": adult, "proxy": 1}).status_code == 403
-        assert world.gate.get("/api/v1/status/", {"id_type": "resident_id", "id_number": child, "proxy": 1}).status_code == 200
+        assert (
+            world.gate.get("/api/v1/status/", {"id_type": "resident_id", "id_number": adult, "proxy": 1}).status_code
+            == 403
+        )
+        assert (
+            world.gate.get("/api/v1/status/", {"id_type": "resident_id", "id_number": child, "proxy": 1}).status_code
+            == 200
+        )
         passport = {"id_type": "passport", "id_number": "E12345678", "name": "John"}
         assert world.feeds.post("/api/v1/persons/", passport, format="json").status_code == 201
         r = world.gate.get("/api/v1/status/", {"id_type": "passport", "id_number": "E12345678", "proxy": 1})
@@ -106,10 +145,18 @@ def test_policy_changes_take_effect_at_their_effective_time(world):
         world.person(IDN)
         world.feed(
             "inbound-arrivals",
-            {"external_id": "in-1", "id_type": "resident_id", "id_number": IDN, "entered_at": iso(2021, 8, 1, 8), "port": "PEK"},
+            {
+                "external_id": "in-1",
+                "id_type": "resident_id",
+                "id_number": IDN,
+                "entered_at": iso(2021, 8, 1, 8),
+                "port": "PEK",
+            },
         )
         assert popups(world.status(IDN)) == [2]
-        r = world.policy.put("/api/v1/policy/", {"inbound_quarantine_days": 7, "effective_from": iso(2021, 8, 5)}, format="json")
+        r = world.policy.put(
+            "/api/v1/policy/", {"inbound_quarantine_days": 7, "effective_from": iso(2021, 8, 5)}, format="json"
+        )
         assert r.status_code == 200, r.content
         assert world.wa.put("/api/v1/policy/", {"inbound_quarantine_days": 1}, format="json").status_code == 403
     with time_machine.travel(at(2021, 8, 8, 23, 59), tick=False):
