@@ -31,6 +31,14 @@ def _services_missing() -> str:
 pytestmark = pytest.mark.skipif(bool(_services_missing()) and not REQUIRED, reason=_services_missing() or "-")
 
 
+def _reset_connections(app) -> None:
+    """Drop pooled broker connections so the next use connects to the configured broker."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(transactional_db):
     missing = _services_missing()
@@ -42,7 +50,7 @@ def worker(transactional_db):
 
     app.conf.broker_url = BROKER
     app.conf.task_always_eager = False
-    app.pool.force_close_all()
+    _reset_connections(app)
     app.control.purge()
     proc = subprocess.Popen(
         [
@@ -76,10 +84,10 @@ def worker(transactional_db):
         proc.wait(timeout=20)
         app.conf.task_always_eager = True
         app.conf.broker_url = ""
-        app.pool.force_close_all()
+        _reset_connections(app)
 
 
-def test_a_feed_post_changes_the_status_through_the_worker(worker):
+def test_a_feed_post_changes_the_status_through_the_worker(worker, monkeypatch):
     import io
 
     from django.core.management import call_command
@@ -99,6 +107,10 @@ def test_a_feed_post_changes_the_status_through_the_worker(worker):
     assert r.status_code == 201
     row = status_refresh(person_id=PersonStatus.objects.model._meta.get_field("person").related_model.objects.get().pk)
     assert row.state == "green"
+    from apps.status import services
+
+    in_process = []
+    monkeypatch.setattr(services, "status_refresh", lambda **kw: in_process.append(kw))
     entered = now().isoformat()
     record = {"external_id": "in-1", "id_type": "resident_id", "id_number": idn, "entered_at": entered, "port": "PEK"}
     assert api.post("/api/v1/feeds/inbound-arrivals/", {"records": [record]}, format="json").status_code == 200
@@ -111,3 +123,4 @@ def test_a_feed_post_changes_the_status_through_the_worker(worker):
         time.sleep(0.2)
     assert row.state == "popup", "the worker recomputed the status without any read"
     assert [p["number"] for p in row.popups] == [2]
+    assert in_process == [], "the recomputation ran in the worker, not eagerly in this process"

@@ -86,6 +86,8 @@ def test_telecom_stays_count_through_a_bound_phone_and_a_declaration_with_a_nat_
 def test_a_stale_row_is_repaired_on_read_after_time_passes(world):
     with time_machine.travel(at(2021, 8, 1, 9), tick=False):
         world.person(IDN)
+        port = {"area_code": BORDER_COUNTY, "effective_from": iso(2021, 1, 1), "effective_to": None}
+        assert world.policy.post("/api/v1/border-port-counties/", port, format="json").status_code == 201
         world.feed("stays", stay(IDN, "B1", BORDER_COUNTY, iso(2021, 7, 30, 8), iso(2021, 7, 31, 8)))
         assert popups(world.status(IDN)) == [5]
     row = PersonStatus.objects.get(person__display_id__startswith="11")
