@@ -82,8 +82,8 @@ def staff_upsert(*, username: str, role: str, org_code: str, password: str | Non
     user.is_active = True
     if password:
         user.set_password(password)
-    elif not user.has_usable_password() and not user.password:
-        user.set_unusable_password()
+    elif not user.password:
+        user.set_unusable_password()  # token-only until a password is set
     user.save()
     return user, api_token_issue(user=user, revoke_others=True)
 
