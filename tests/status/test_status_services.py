@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from apps.areas.services_policy import border_port_publish, risk_designation_publish
+from apps.areas.services import border_port_publish, risk_designation_publish
 from apps.evidence.services import feed_ingest
 from apps.people.identity import resident_id_check_char
 from apps.people.services import PhoneInput, person_upsert

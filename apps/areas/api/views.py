@@ -11,7 +11,7 @@ from apps.core.clock import now
 from ..choices import RiskLevel
 from ..models import BorderPortCounty, PolicyVersion, RiskDesignation
 from ..selectors import POLICY_PARAMETERS, policy_at
-from ..services_policy import border_port_publish, policy_publish, risk_designation_publish
+from ..services import border_port_publish, policy_publish, risk_designation_publish
 
 READERS = (Role.POLICY_ADMIN, Role.CDC_OFFICER, Role.COMMUNITY_WORKER, Role.HOTLINE_OPERATOR, Role.AUDITOR)
 
@@ -51,7 +51,11 @@ class RiskDesignationView(BaseAPIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         designation = risk_designation_publish(
-            actor=request.user, area_code=v["area_id"], level=v["level"], effective_from=v["effective_from"], note=v.get("note", "")
+            actor=request.user,
+            area_code=v["area_id"],
+            level=v["level"],
+            effective_from=v["effective_from"],
+            note=v.get("note", ""),
         )
         return Response(RiskDesignationSerializer(designation).data, status=status.HTTP_201_CREATED)
 
@@ -69,7 +73,10 @@ class BorderPortView(BaseAPIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         port = border_port_publish(
-            actor=request.user, area_code=v["area_id"], effective_from=v["effective_from"], effective_to=v.get("effective_to")
+            actor=request.user,
+            area_code=v["area_id"],
+            effective_from=v["effective_from"],
+            effective_to=v.get("effective_to"),
         )
         return Response(BorderPortSerializer(port).data, status=status.HTTP_201_CREATED)
 
@@ -96,7 +103,11 @@ def policy_json(t) -> dict:
         "version": policy.version_id,
         **{name: getattr(policy, name) for name in POLICY_PARAMETERS},
         "upcoming": [
-            {"version": v.pk, "effective_from": v.effective_from.isoformat(), **{n: getattr(v, n) for n in POLICY_PARAMETERS}}
+            {
+                "version": v.pk,
+                "effective_from": v.effective_from.isoformat(),
+                **{n: getattr(v, n) for n in POLICY_PARAMETERS},
+            }
             for v in upcoming[:20]
         ],
     }
