@@ -39,7 +39,9 @@ class PersonStatus(models.Model):
 class StatusTransition(models.Model):
     """Every change of a person's state, for the restrictions feed of rail and air."""
 
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="transitions")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="transitions"
+    )
     from_state = models.CharField(_("from"), max_length=10, choices=State.choices)
     to_state = models.CharField(_("to"), max_length=10, choices=State.choices)
     at = models.DateTimeField(_("at"))
@@ -61,13 +63,20 @@ class Popup(models.Model):
     """One episode of a numbered popup (①–⑤) for a person: from `since` until it clears on its
     own (`auto`) or is released (`release`)."""
 
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="popup_episodes")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="popup_episodes"
+    )
     number = models.PositiveSmallIntegerField(_("popup number"), choices=[(n, str(n)) for n in range(1, 6)])
     since = models.DateTimeField(_("since"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=10, choices=PopupEnd.choices, blank=True)
     release = models.ForeignKey(
-        "status.Release", verbose_name=_("release"), null=True, blank=True, on_delete=models.PROTECT, related_name="ended_popups"
+        "status.Release",
+        verbose_name=_("release"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ended_popups",
     )
 
     class Meta:
@@ -88,9 +97,13 @@ class Release(models.Model):
     """A manual release of a popup (SPEC §5). It covers the evidence ingested up to
     `evidence_watermark`; later evidence raises the popup again. Never edited or deleted."""
 
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases"
+    )
     popup_number = models.PositiveSmallIntegerField(_("popup number"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("released by"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("released by"), on_delete=models.PROTECT, related_name="+"
+    )
     actor_org = models.ForeignKey(
         "accounts.Organisation", verbose_name=_("organisation"), null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -116,7 +129,9 @@ class Release(models.Model):
 class ReleaseAttachment(models.Model):
     """An evidence file attached to a release (a photo of the commitment letter, a test report)."""
 
-    release = models.ForeignKey(Release, verbose_name=_("release"), on_delete=models.PROTECT, related_name="attachments")
+    release = models.ForeignKey(
+        Release, verbose_name=_("release"), on_delete=models.PROTECT, related_name="attachments"
+    )
     file = models.FileField(_("file"), upload_to="releases/%Y/%m/")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 

@@ -7,9 +7,10 @@ dirty or past its `next_change_at`; the tasks only keep rows fresh ahead of read
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from apps.core.clock import now
@@ -17,54 +18,98 @@ from apps.core.clock import now
 from .choices import PopupEnd
 from .engine import StatusResult, evaluate
 from .models import PersonStatus, Popup, Release, StatusTransition
-from .selectors import person_facts
+from .selectors import persons_facts
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
 
 
-def _locked_row(person_id: int) -> PersonStatus | None:
-    return PersonStatus.objects.select_for_update().filter(person_id=person_id).first()
-
-
 def status_refresh(*, person_id: int) -> PersonStatus:
-    """Recompute one person's status now and store it, its popup episodes and its transitions.
-
-    Holds the row lock while reading facts, so two recomputations of one person never interleave
-    and the later one always sees at least the facts the earlier one saw; a row already computed
-    at a later moment is left alone (a late task never overwrites a newer result)."""
-    with transaction.atomic():
-        row = _locked_row(person_id)
-        if row is None:
-            t0 = now()
-            try:
-                with transaction.atomic():
-                    PersonStatus.objects.create(
-                        person_id=person_id, computed_at=t0, valid_until=t0, state_since=t0, dirty_since=t0
-                    )
-            except IntegrityError:
-                pass  # created concurrently
-            row = _locked_row(person_id)
-            fresh = True
-        else:
-            fresh = False
-        t = now()
-        if not fresh and row.computed_at > t:
-            return row
-        result = evaluate(person_facts(person_id, t), t)
-        _store(row, result, t, fresh=fresh)
-        return row
+    """Recompute one person's status now; see `status_refresh_many`."""
+    return status_refresh_many(person_ids=[person_id])[person_id]
 
 
-def _store(row: PersonStatus, result: StatusResult, t: dt.datetime, *, fresh: bool) -> None:
+@transaction.atomic
+def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]:
+    """Recompute the statuses of a chunk of persons now and store them, their popup episodes and
+    their state transitions, with a fixed number of queries for the whole chunk.
+
+    The rows are locked (in id order, so two chunks never deadlock) before the facts are read, so
+    two recomputations of one person never interleave and the later one always sees at least the
+    facts the earlier one saw; a row already computed at a later moment is left alone (a late task
+    never overwrites a newer result)."""
+    ids = sorted(set(person_ids))
+    t0 = now()
+    PersonStatus.objects.bulk_create(
+        [PersonStatus(person_id=pid, computed_at=t0, valid_until=t0, state_since=t0, dirty_since=t0) for pid in ids],
+        ignore_conflicts=True,
+    )
+    rows = {
+        r.person_id: r for r in PersonStatus.objects.select_for_update().filter(person_id__in=ids).order_by("person_id")
+    }
+    t = now()
+    todo = [pid for pid in ids if rows[pid].version == 0 or rows[pid].computed_at <= t]
+    if not todo:
+        return rows
+    facts = persons_facts(todo, t)
+    results = {pid: evaluate(facts[pid], t) for pid in todo}
+    open_episodes = defaultdict(dict)
+    for episode in Popup.objects.filter(person_id__in=todo, ended_at__isnull=True):
+        open_episodes[episode.person_id][episode.number] = episode
+    released_for = [pid for pid in todo if results[pid].released]
+    latest_release = {}
+    for release in Release.objects.filter(person_id__in=released_for).order_by("evidence_watermark", "id"):
+        latest_release[(release.person_id, release.popup_number)] = release
+
+    transitions, new_episodes, ended_episodes = [], [], []
+    for pid in todo:
+        row, result = rows[pid], results[pid]
+        _apply(row, result, t, transitions)
+        active = {p.number: p for p in result.popups}
+        for number, popup in active.items():
+            if number not in open_episodes[pid]:
+                new_episodes.append(Popup(person_id=pid, number=number, since=popup.since))
+        for number, episode in open_episodes[pid].items():
+            if number in active:
+                continue
+            episode.ended_at = t
+            if number in result.released:
+                episode.ended_by = PopupEnd.RELEASE
+                episode.release = latest_release.get((pid, number))
+            else:
+                episode.ended_by = PopupEnd.AUTO
+            ended_episodes.append(episode)
+    PersonStatus.objects.bulk_update([rows[pid] for pid in todo], STORED_FIELDS)
+    StatusTransition.objects.bulk_create(transitions)
+    Popup.objects.bulk_create(new_episodes)
+    Popup.objects.bulk_update(ended_episodes, ["ended_at", "ended_by", "release"])
+    return rows
+
+
+STORED_FIELDS = [
+    "state",
+    "popups",
+    "reasons",
+    "computed_at",
+    "next_change_at",
+    "valid_until",
+    "state_since",
+    "dirty_since",
+    "version",
+]
+
+
+def _apply(row: PersonStatus, result: StatusResult, t: dt.datetime, transitions: list) -> None:
     previous_state = row.state
-    if fresh:
+    if row.version == 0:
         row.state_since = min([p.since for p in result.popups] + [t]) if result.state != "green" else t
     elif result.state != previous_state:
         # Date the change when it was due (a clock-driven change found by a later sweep or read).
         due = row.next_change_at
         at = due if (due is not None and due <= t and row.dirty_since is None) else t
-        StatusTransition.objects.create(person_id=row.person_id, from_state=previous_state, to_state=result.state, at=at)
+        transitions.append(
+            StatusTransition(person_id=row.person_id, from_state=previous_state, to_state=result.state, at=at)
+        )
         row.state_since = at
     row.state = result.state
     row.popups = [p.as_json() for p in result.popups]
@@ -74,26 +119,6 @@ def _store(row: PersonStatus, result: StatusResult, t: dt.datetime, *, fresh: bo
     row.valid_until = result.valid_until
     row.dirty_since = None
     row.version += 1
-    row.save()
-    _sync_episodes(row.person_id, result, t)
-
-
-def _sync_episodes(person_id: int, result: StatusResult, t: dt.datetime) -> None:
-    open_episodes = {p.number: p for p in Popup.objects.filter(person_id=person_id, ended_at__isnull=True)}
-    active = {p.number: p for p in result.popups}
-    for number, popup in active.items():
-        if number not in open_episodes:
-            Popup.objects.create(person_id=person_id, number=number, since=popup.since)
-    for number, episode in open_episodes.items():
-        if number in active:
-            continue
-        episode.ended_at = t
-        if number in result.released:
-            episode.ended_by = PopupEnd.RELEASE
-            episode.release = Release.objects.filter(person_id=person_id, popup_number=number).order_by("-evidence_watermark", "-id").first()
-        else:
-            episode.ended_by = PopupEnd.AUTO
-        episode.save(update_fields=["ended_at", "ended_by", "release"])
 
 
 def status_current(*, person_id: int) -> PersonStatus:
@@ -142,7 +167,9 @@ def persons_with_stays_in(*, county_codes: Iterable[str], since: dt.datetime):
     recent = Q(departed_at__isnull=True) | Q(departed_at__gte=since)
     stays = Stay.objects.filter(in_area & recent)
     direct = stays.filter(person_id__isnull=False).values("person_id")
-    via_phone = Phone.objects.filter(number_hash__in=stays.exclude(phone_hash="").values("phone_hash")).values("person_id")
+    via_phone = Phone.objects.filter(number_hash__in=stays.exclude(phone_hash="").values("phone_hash")).values(
+        "person_id"
+    )
     from apps.people.models import Person
 
     return Person.objects.filter(Q(pk__in=direct) | Q(pk__in=via_phone)).values_list("pk", flat=True)
@@ -190,7 +217,6 @@ def status_recompute_all(*, batch: int = CHUNK) -> int:
         ids = list(Person.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
         if not ids:
             return count
-        for pid in ids:
-            status_refresh(person_id=pid)
+        status_refresh_many(person_ids=ids)
         count += len(ids)
         last = ids[-1]

@@ -9,10 +9,9 @@ from . import services
 @shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=2, time_limit=300, soft_time_limit=240)
 def recompute_persons(self, person_ids: list[int]) -> int:
     try:
-        for person_id in person_ids:
-            services.status_refresh(person_id=person_id)
+        services.status_refresh_many(person_ids=person_ids)
     except Exception as exc:  # database blips: retry with back-off, recomputation is idempotent
-        raise self.retry(exc=exc, countdown=min(60, 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries)) from exc
     return len(person_ids)
 
 

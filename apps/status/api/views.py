@@ -65,7 +65,9 @@ class StatusLookupView(BaseAPIView):
         )
         if person is None:
             raise NotFound(_("No such person."))
-        return person_status_response(request, person, proxy=query.validated_data["proxy"], why=query.validated_data["why"])
+        return person_status_response(
+            request, person, proxy=query.validated_data["proxy"], why=query.validated_data["why"]
+        )
 
 
 class PersonStatusView(BaseAPIView):

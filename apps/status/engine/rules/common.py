@@ -55,7 +55,8 @@ def counted_stays(facts: Facts, t: dt.datetime, changes: list[dt.datetime]) -> l
             # and only those stays overlapping that period.
             periods = phones.get(stay.phone_hash, ())
             if not any(
-                start <= t and (end is None or t < end)
+                start <= t
+                and (end is None or t < end)
                 and (end is None or stay.arrived_at < end)
                 and (stay.departed_at is None or stay.departed_at >= start)
                 for start, end in periods
@@ -102,7 +103,9 @@ def is_risky(designation: DesignationFact | None) -> bool:
 
 
 def negative_nats(facts: Facts, t: dt.datetime) -> list[LabFact]:
-    return sorted((lab for lab in facts.labs if lab.result == "negative" and lab.sampled_at <= t), key=lambda x: x.sampled_at)
+    return sorted(
+        (lab for lab in facts.labs if lab.result == "negative" and lab.sampled_at <= t), key=lambda x: x.sampled_at
+    )
 
 
 def fmt(moment: dt.datetime | None) -> str:

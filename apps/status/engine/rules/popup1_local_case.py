@@ -39,7 +39,9 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
         out.changes.extend(d.effective_from for d in lows)
         ends = local_midnight(latest + clear_days)
         out.changes.append(ends)
-        clears_at = ends if stay.departed_at is None else min(ends, just_after(stay.departed_at + facts.policy.lookback))
+        clears_at = (
+            ends if stay.departed_at is None else min(ends, just_after(stay.departed_at + facts.policy.lookback))
+        )
         out.findings.append(
             Finding(
                 rule=RULE,
