@@ -1,0 +1,264 @@
+"""The shared admin: the site's titles and the bases every app's admin builds on.
+
+The admin is a thin, fast window on the data (STYLE habit 6). It never shows personal data in
+clear (SPEC §7): persons appear by their masked name and ID, hashes and ciphertexts are never
+displayed, and the history pages hide what the change pages hide. Which persons a user may see is
+decided in one place, `Person.objects.visible_to(user)`; every admin of a model that belongs to a
+person goes through `PersonScopedAdminMixin`. Facts and manual changes are written by services,
+so most admins here are view-only; where the admin creates a row it hands the input to the
+service (`ServiceCreateMixin`).
+"""
+
+import dataclasses
+import datetime as dt
+import json
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
+
+admin.site.site_header = _("Health Kit case portal")
+admin.site.site_title = _("Health Kit case portal")
+admin.site.index_title = _("Case work")
+
+# Never shown anywhere in the admin, whatever a ModelAdmin's fields say: look-up hashes and
+# ciphertexts of ID and phone numbers, token digests and password hashes.
+SENSITIVE_FIELDS = frozenset(
+    {
+        "id_hash",
+        "id_encrypted",
+        "number_hash",
+        "number_encrypted",
+        "caller_phone_encrypted",
+        "phone_hash",
+        "digest",
+        "password",
+    }
+)
+
+# Lists of these tables hold millions of rows: no unfiltered COUNT(*), short pages.
+BIG_TABLE_PAGE = 50
+
+
+def person_id_hashes(term: str) -> list[str]:
+    """The look-up hashes `term` would have as an ID number of each ID type, for the types it is
+    a valid number of. Lets staff find a person by the full ID number, which is never stored."""
+    from apps.people.choices import IdType
+    from apps.people.identity import normalise_id_number, validate_id
+    from apps.people.services import person_id_hash
+
+    value = normalise_id_number(term)
+    if not value:
+        return []
+    hashes = []
+    for id_type in IdType.values:
+        try:
+            # A far-future "today": a look-up never fails on the birth date being recent.
+            number = validate_id(id_type, value, today=dt.date(9999, 12, 31))
+        except ValidationError:
+            continue
+        hashes.append(person_id_hash(id_type, number))
+    return hashes
+
+
+def pretty_json(value) -> str:
+    """A JSON value as readable, escaped text for a read-only field."""
+    if value in (None, "", [], {}):
+        return "-"
+    return format_html(
+        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2)
+    )
+
+
+class BaseAdmin(admin.ModelAdmin):
+    """Every admin of the portal."""
+
+    save_on_top = False
+    empty_value_display = "-"
+
+
+class BigTableMixin:
+    """Tables with millions of rows (persons, phones, stays, lab results, events, statuses): no
+    second, unfiltered count, shorter pages, newest first by primary key (indexed)."""
+
+    show_full_result_count = False
+    # Facet counts ("show counts") are one COUNT per filter choice over the whole table.
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = BIG_TABLE_PAGE
+    ordering = ("-pk",)
+    # Sorting millions of rows by an unindexed column is what makes a list slow: newest first only.
+    sortable_by = ()
+
+
+class ViewOnlyMixin:
+    """Nobody adds, changes or deletes these rows in the admin: they are computed, or written by
+    a service that records who, when and why."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AppendOnlyMixin(ViewOnlyMixin):
+    """Append-only records (the audit, releases, status transitions, appeal events): they can
+    never be edited or deleted, by anyone (SPEC §5)."""
+
+
+class SuperuserWritesMixin:
+    """Facts come through feeds and services; only a superuser may correct a row by hand."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class NoDeleteMixin:
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PersonIdSearchMixin:
+    """Search also finds rows by their person's full ID number (through its look-up hash) or
+    reference. `person_path` is the lookup from the model to its person."""
+
+    person_path = "person"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = (search_term or "").strip()
+        if not term:
+            return results, may_have_duplicates
+        from apps.people.models import Person
+
+        match = Q(ref=term)
+        hashes = person_id_hashes(term)
+        if hashes:
+            match |= Q(id_hash__in=hashes)
+        by_person = queryset.filter(**{f"{self.person_path}__in": Person.objects.filter(match).values("pk")})
+        return results | by_person, may_have_duplicates
+
+
+class PersonScopedAdminMixin(PersonIdSearchMixin):
+    """The one mixin for every admin of a model that belongs to a person (stays, lab results,
+    events, arrivals, orders, associations, declarations, statuses, popups, releases,
+    registrations, hotel stays, appeals…): a user other than a superuser sees only the rows of
+    the persons `Person.objects.visible_to(user)` lets them see (SPEC §7)."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        from apps.people.models import Person
+
+        return queryset.filter(**{f"{self.person_path}__in": Person.objects.visible_to(request.user).values("pk")})
+
+
+class ServiceCreateMixin:
+    """The add form only collects the input; `create_with_service` hands it to the service that
+    writes the row (and its audit event, ingestion and fan-out). Such rows are never changed."""
+
+    def create_with_service(self, request, form):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        created = self.create_with_service(request, form)
+        # The admin goes on with `obj` (the log entry, the redirect): make it the created row.
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+
+class _ShownFieldsHelper(HistoricalRecordContextHelper):
+    """Formats a history entry's changes, keeping only the fields the admin shows."""
+
+    def __init__(self, model, historical_record, *, shown):
+        super().__init__(model, historical_record)
+        self.shown = shown
+
+    def context_for_delta_changes(self, delta):
+        changes = [change for change in delta.changes if change.field in self.shown]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
+
+
+class HistoryAdmin(SimpleHistoryAdmin, BaseAdmin):
+    """The admin of a model with row history. The history pages show only the fields the change
+    page shows (never a clear name, a hash or a ciphertext), honour the same visibility, and
+    never revert: going back is a manual change, made through a service with a reason."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def _shown_fields(self, request, obj) -> set[str]:
+        fields = set(flatten_fieldsets(self.get_fieldsets(request, obj)))
+        return fields - SENSITIVE_FIELDS
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)
+        obj = records[0].instance if records else None
+        request._history_shown_fields = self._shown_fields(request, obj)
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        shown = getattr(request, "_history_shown_fields", None)
+        if shown is None:
+            shown = self._shown_fields(request, historical_record.instance)
+        return _ShownFieldsHelper(self.model, historical_record, shown=shown)
+
+    def _ensure_visible(self, request, object_id) -> None:
+        if request.user.is_superuser:
+            return
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._ensure_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        self._ensure_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A read-only table of related rows inside a change page."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,180 @@
+"""Admin of persons and their phone numbers: masked, searchable by the full ID number, and
+limited to the persons the user may see (SPEC §7)."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from apps.audit.services import access_log_record, audit_event_record
+from apps.core.admin import (
+    BigTableMixin,
+    HistoryAdmin,
+    PersonScopedAdminMixin,
+    ReadOnlyInline,
+    SuperuserWritesMixin,
+    person_id_hashes,
+)
+from apps.core.clock import local_date, now
+from apps.status.choices import State
+
+from .models import Person, Phone
+from .services import phone_hash
+
+STATE_COLOURS = {State.GREEN: "#1a7f37", State.POPUP: "#6e7781", State.YELLOW: "#9a6700", State.RED: "#cf222e"}
+
+
+def state_badge(state: str | None):
+    """A status as its colour and Chinese label."""
+    if not state:
+        return "-"
+    return format_html(
+        '<span style="color: {}; font-weight: bold">● {}</span>',
+        STATE_COLOURS.get(state, "#6e7781"),
+        State(state).label,
+    )
+
+
+class PhoneInline(ReadOnlyInline):
+    model = Phone
+    fields = ("display_number", "channel", "bound_at", "unbound_at")
+    readonly_fields = fields
+
+
+class PersonForm(forms.ModelForm):
+    """Only the community of residence is corrected here, with a reason (SPEC §5)."""
+
+    reason = forms.CharField(
+        label=_("reason for the change"), widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), required=False
+    )
+
+    class Meta:
+        model = Person
+        fields = ("community",)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "community" in self.changed_data and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason for the change."))
+        return cleaned
+
+
+@admin.register(Person)
+class PersonAdmin(BigTableMixin, HistoryAdmin):
+    """Persons come from feeds and services, never from an add form; nobody deletes one. The
+    name and ID number appear masked only; the full ID number finds a person by its hash."""
+
+    form = PersonForm
+    list_display = ("display_name", "display_id", "id_type", "state", "community", "ref", "created_at")
+    list_display_links = ("display_name", "display_id")
+    list_filter = ("id_type", "status__state", ("community", admin.EmptyFieldListFilter))
+    search_fields = ("ref__exact", "name__startswith")
+    search_help_text = _("The full ID number, the first characters of the name, or the reference.")
+    list_select_related = ("community", "status")
+    autocomplete_fields = ("community",)
+    readonly_fields = ("display_name", "display_id", "id_type", "age", "state", "ref", "created_at", "updated_at")
+    inlines = (PhoneInline,)
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["display_name", "display_id", "id_type", "age", "ref", "state", "community"]
+        if self.has_change_permission(request, obj):
+            main.append("reason")
+        return (
+            (None, {"fields": main}),
+            (_("timestamps"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        hashes = person_id_hashes(search_term or "")
+        if hashes:
+            results = results | queryset.filter(id_hash__in=hashes)
+        return results, may_have_duplicates
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("status"))
+    def state(self, obj):
+        status = getattr(obj, "status", None)  # None when never computed
+        return state_badge(status.state if status else None)
+
+    @admin.display(description=_("age"))
+    def age(self, obj):
+        if obj.birth_date is None:
+            return None
+        today = local_date(now())
+        born = obj.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    def save_model(self, request, obj, form, change):
+        reason = (form.cleaned_data.get("reason") or "").strip()
+        before = form.initial.get("community")
+        obj._change_reason = reason
+        super().save_model(request, obj, form, change)
+        if "community" in form.changed_data:
+            audit_event_record(
+                kind="person.community_changed",
+                actor=request.user,
+                person=obj,
+                reason=reason,
+                detail={"before": before, "after": obj.community_id},
+                origin="admin",
+            )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and change:
+            if request.method == "GET":
+                why = (request.GET.get("why") or "").strip() or "admin: person page"
+                access_log_record(actor=request.user, person=obj, why=why, via="admin")
+            context["person_records"] = self._record_links(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _record_links(self, request, obj) -> list[tuple[str, str]]:
+        """Links to the lists of this person's records the user may open (stays, tests, orders…)."""
+        links = []
+        for model, model_admin in self.admin_site._registry.items():
+            if not isinstance(model_admin, PersonScopedAdminMixin) or model_admin.person_path != "person":
+                continue
+            if not model_admin.has_view_or_change_permission(request):
+                continue
+            opts = model._meta
+            try:
+                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            except NoReverseMatch:
+                continue
+            links.append((str(opts.verbose_name_plural), f"{url}?person__id__exact={obj.pk}"))
+        return sorted(links)
+
+
+@admin.register(Phone)
+class PhoneAdmin(PersonScopedAdminMixin, SuperuserWritesMixin, BigTableMixin, HistoryAdmin):
+    """Numbers are bound through the services (only their hash and ciphertext are stored)."""
+
+    list_display = ("display_number", "person", "channel", "bound_at", "unbound_at")
+    list_filter = ("channel", ("unbound_at", admin.EmptyFieldListFilter))
+    search_fields = ("person__ref__exact",)
+    search_help_text = _("The full phone number, or the person's full ID number or reference.")
+    list_select_related = ("person",)
+    autocomplete_fields = ("person",)
+    fields = ("person", "display_number", "channel", "bound_at", "unbound_at", "created_at", "updated_at")
+    readonly_fields = ("person", "display_number", "created_at", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            digest = phone_hash(search_term or "")
+        except ValidationError:
+            return results, may_have_duplicates
+        return results | queryset.filter(number_hash=digest), may_have_duplicates
