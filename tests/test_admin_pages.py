@@ -213,11 +213,6 @@ def stay(wang):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="Stay.__str__ calls get_source_display() but FeedRecord.source has no choices (model fix pending)",
-)
 def test_it_lists_stays(client, superuser, stay):
     client.force_login(superuser)
     assert client.get(changelist(Stay)).status_code == 200

@@ -203,5 +203,5 @@ class IngestionAdmin(ViewOnlyMixin, BigTableMixin, BaseAdmin):
         return pretty_json(obj.rejected)
 
     def get_queryset(self, request):
-        # The payload can be large and names ID and phone numbers: never loaded here.
-        return super().get_queryset(request).defer("payload")
+        # The payload can be large and is encrypted (it names ID and phone numbers): never loaded here.
+        return super().get_queryset(request).defer("payload_encrypted")

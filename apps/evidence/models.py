@@ -7,10 +7,14 @@ ingestion it came with. Ingestion ids are the order of knowledge: a release cove
 ingested up to its watermark and no later (SPEC §5).
 """
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from apps.core import crypto
 
 from .choices import (
     AssociationKind,
@@ -19,6 +23,7 @@ from .choices import (
     OrderKind,
     Origin,
     Precision,
+    StaySource,
 )
 
 
@@ -30,7 +35,7 @@ class Ingestion(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    payload = models.JSONField(_("payload as received"))
+    payload_encrypted = models.TextField(_("payload as received (encrypted)"), editable=False, default="")
     record_count = models.PositiveIntegerField(_("records"), default=0)
     accepted = models.PositiveIntegerField(_("accepted"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
@@ -44,6 +49,16 @@ class Ingestion(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.feed} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    # The batch as received holds clear ID and phone numbers: it is kept encrypted, like every
+    # personal value, and read back only by code that needs it (a replay, an investigation).
+    @property
+    def payload(self):
+        return json.loads(crypto.decrypt(self.payload_encrypted)) if self.payload_encrypted else None
+
+    @payload.setter
+    def payload(self, value) -> None:
+        self.payload_encrypted = crypto.encrypt(json.dumps(value, ensure_ascii=False, default=str))
 
 
 class FeedRecord(models.Model):
@@ -73,6 +88,7 @@ class Stay(FeedRecord):
     """A stay in a county or a city. Telecom stays belong to a phone number (`phone_hash`) and count
     for every person the number belongs to; other stays name their person."""
 
+    source = models.CharField(_("source"), max_length=32, choices=StaySource.choices)
     phone_hash = models.CharField(_("phone look-up hash"), max_length=64, blank=True, default="", editable=False)
     area = models.ForeignKey("areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="stays")
     precision = models.CharField(_("precision"), max_length=10, choices=Precision.choices)

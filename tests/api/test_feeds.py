@@ -59,3 +59,11 @@ def test_it_answers_400_for_a_body_without_records(world):
 def test_a_partner_without_the_feeds_scope_is_refused(world):
     assert world.gate.post("/api/v1/feeds/stays/", {"records": []}, format="json").status_code == 403
     assert world.wa.post("/api/v1/feeds/stays/", {"records": []}, format="json").status_code == 403
+
+
+def test_the_batch_kept_as_received_holds_no_clear_id_number(world):
+    with time_machine.travel(at(2021, 8, 3, 9), tick=False):
+        world.feed("stays", stay(IDN, "a", CHAOYANG, iso(2021, 8, 1, 8), iso(2021, 8, 1, 18)))
+    ingestion = Ingestion.objects.get()
+    assert IDN not in ingestion.payload_encrypted
+    assert ingestion.payload["records"][0]["id_number"] == IDN
