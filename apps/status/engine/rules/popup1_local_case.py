@@ -38,7 +38,8 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
             continue
         out.changes.extend(d.effective_from for d in lows)
         ends = local_midnight(latest + clear_days)
-        out.changes.append(ends)
+        # Every recent report ages out on its own day; each changes the reason's evidence.
+        out.changes.extend(local_midnight(r.reported_on + clear_days) for r in recent)
         clears_at = (
             ends if stay.departed_at is None else min(ends, just_after(stay.departed_at + facts.policy.lookback))
         )
