@@ -93,7 +93,12 @@ def parse_scopes(raw: str) -> list[str]:
     unknown = [s for s in scopes if s not in Scope.values]
     if unknown or not scopes:
         raise ValidationError(
-            {"scopes": [_("Unknown scopes: %(s)s. Choose from %(all)s.") % {"s": ", ".join(unknown) or "-", "all": ", ".join(Scope.values)}]}
+            {
+                "scopes": [
+                    _("Unknown scopes: %(s)s. Choose from %(all)s.")
+                    % {"s": ", ".join(unknown) or "-", "all": ", ".join(Scope.values)}
+                ]
+            }
         )
     return scopes
 
@@ -107,7 +112,9 @@ def partner_upsert(*, name: str, scopes: list[str]) -> tuple[PartnerSystem, str]
         org, _created = Organisation.objects.get_or_create(
             code=f"partner:{name}"[:32], defaults={"kind": OrgKind.PARTNER, "name": name}
         )
-        user = User.objects.create(username=f"partner:{name}"[:150], role=Role.PARTNER, organisation=org, is_staff=False)
+        user = User.objects.create(
+            username=f"partner:{name}"[:150], role=Role.PARTNER, organisation=org, is_staff=False
+        )
         user.set_unusable_password()
         user.save(update_fields=["password"])
         partner = PartnerSystem.objects.create(name=name, scopes=scopes, user=user)

@@ -13,18 +13,29 @@ from .choices import AppealStatus, Category, Channel
 
 class Appeal(TimeStampedModel):
     tracking_number = models.CharField(_("tracking number"), max_length=32, unique=True)
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="appeals")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="appeals"
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     description = models.TextField(_("description"))
     caller_phone_encrypted = models.TextField(_("caller phone (encrypted)"), blank=True, editable=False)
     caller_phone_display = models.CharField(_("caller phone"), max_length=24, blank=True, editable=False)
-    status = models.CharField(_("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AppealStatus.choices, default=AppealStatus.OPEN, db_index=True
+    )
     routed_to = models.ForeignKey(
-        "accounts.Organisation", verbose_name=_("routed to"), null=True, blank=True, on_delete=models.PROTECT, related_name="appeals"
+        "accounts.Organisation",
+        verbose_name=_("routed to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
     )
     due_at = models.DateTimeField(_("due at"), db_index=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
     history = HistoricalRecords()
@@ -46,9 +57,16 @@ class AppealEvent(models.Model):
     from_status = models.CharField(_("from"), max_length=16, choices=AppealStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=16, choices=AppealStatus.choices)
     routed_to = models.ForeignKey(
-        "accounts.Organisation", verbose_name=_("routed to"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Organisation",
+        verbose_name=_("routed to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(_("reason"), blank=True)
     at = models.DateTimeField(_("at"))
 

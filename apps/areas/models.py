@@ -60,11 +60,21 @@ class RiskDesignation(models.Model):
     effective_from = models.DateTimeField(_("effective from"))
     published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
     ingestion = models.ForeignKey(
-        "evidence.Ingestion", verbose_name=_("ingestion"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "evidence.Ingestion",
+        verbose_name=_("ingestion"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     history = HistoricalRecords()
 
@@ -91,7 +101,12 @@ class LocalCaseReport(models.Model):
     content_hash = models.CharField(max_length=64, editable=False, blank=True)
     ingested_at = models.DateTimeField(_("ingested at"), db_index=True)
     ingestion = models.ForeignKey(
-        "evidence.Ingestion", verbose_name=_("ingestion"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "evidence.Ingestion",
+        verbose_name=_("ingestion"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     history = HistoricalRecords()
 
@@ -114,10 +129,20 @@ class BorderPortCounty(models.Model):
     effective_to = models.DateTimeField(_("effective to"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     ingestion = models.ForeignKey(
-        "evidence.Ingestion", verbose_name=_("ingestion"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "evidence.Ingestion",
+        verbose_name=_("ingestion"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     history = HistoricalRecords()
 
@@ -151,7 +176,12 @@ class PolicyVersion(TimeStampedModel):
     phone_unbind_days = _days(_("phone counts after unbinding (days)"), 14)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     history = HistoricalRecords()
 

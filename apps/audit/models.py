@@ -27,12 +27,24 @@ class AuditEvent(AppendOnlyModel):
     """A manual change: `kind` is the service's event name (`popup.released`, `order.started`…)."""
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_org = models.ForeignKey(
-        "accounts.Organisation", verbose_name=_("organisation"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Organisation",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     person = models.ForeignKey(
-        "people.Person", verbose_name=_("person"), null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+        "people.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
     )
     at = models.DateTimeField(_("at"), db_index=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -53,8 +65,12 @@ class AccessLog(AppendOnlyModel):
     """A staff look-up of one person's record: who, whom, when and why (the work item it came from
     or a reason the user gave). Purged after the retention period; manual changes never are."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+")
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="access_logs")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="access_logs"
+    )
     at = models.DateTimeField(_("at"), db_index=True)
     why = models.CharField(_("why"), max_length=500)
     via = models.CharField(_("via"), max_length=20, default="admin")

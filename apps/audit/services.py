@@ -5,7 +5,9 @@ from apps.core.clock import now
 from .models import AccessLog, AuditEvent
 
 
-def audit_event_record(*, kind: str, actor, person=None, reason: str = "", detail: dict | None = None, origin: str = "api") -> AuditEvent:
+def audit_event_record(
+    *, kind: str, actor, person=None, reason: str = "", detail: dict | None = None, origin: str = "api"
+) -> AuditEvent:
     """Append a manual change (`popup.released`, `designation.published`…) to the audit."""
     return AuditEvent.objects.create(
         kind=kind,

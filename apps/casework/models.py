@@ -15,7 +15,9 @@ class CommunityRegistration(TimeStampedModel):
     """A returnee's registration with a community; the community decides home observation or
     no isolation."""
 
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="registrations")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="registrations"
+    )
     community = models.ForeignKey(
         "accounts.Organisation", verbose_name=_("community"), on_delete=models.PROTECT, related_name="registrations"
     )
@@ -24,10 +26,19 @@ class CommunityRegistration(TimeStampedModel):
         "areas.Area", verbose_name=_("coming from"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=RegistrationStatus.choices, default=RegistrationStatus.PENDING, db_index=True
+        _("status"),
+        max_length=20,
+        choices=RegistrationStatus.choices,
+        default=RegistrationStatus.PENDING,
+        db_index=True,
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
@@ -47,11 +58,20 @@ class ItineraryVerification(models.Model):
     """A community worker's record that a person's itinerary was verified (remotely or in
     person), with what was checked."""
 
-    person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="verifications")
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("verified by"), on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="verifications"
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("verified by"), on_delete=models.PROTECT, related_name="+"
+    )
     verified_at = models.DateTimeField(_("verified at"))
     declaration = models.ForeignKey(
-        "evidence.ItineraryDeclaration", verbose_name=_("declaration"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "evidence.ItineraryDeclaration",
+        verbose_name=_("declaration"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     remote = models.BooleanField(_("verified remotely"), default=False)
     note = models.TextField(_("note"))

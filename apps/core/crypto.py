@@ -20,9 +20,7 @@ from django.conf import settings
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"healthkit", info=purpose).derive(
-        secret.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"healthkit", info=purpose).derive(secret.encode())
 
 
 @functools.cache
@@ -33,9 +31,7 @@ def _hmac_key(secret: str) -> bytes:
 @functools.cache
 def _fernet(secret: str, old: tuple[str, ...]) -> MultiFernet:
     keys = [secret, *old]
-    return MultiFernet(
-        [Fernet(base64.urlsafe_b64encode(_derive(k, b"field-encryption"))) for k in keys]
-    )
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(_derive(k, b"field-encryption"))) for k in keys])
 
 
 def lookup_hash(value: str) -> str:

@@ -33,7 +33,12 @@ class Ingestion(models.Model):
     feed = models.CharField(_("feed"), max_length=32, db_index=True)
     received_at = models.DateTimeField(_("received at"), db_index=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     payload_encrypted = models.TextField(_("payload as received (encrypted)"), editable=False, default="")
     record_count = models.PositiveIntegerField(_("records"), default=0)
@@ -68,7 +73,12 @@ class FeedRecord(models.Model):
     source = models.CharField(_("source"), max_length=32)
     external_id = models.CharField(_("external id"), max_length=128)
     person = models.ForeignKey(
-        "people.Person", verbose_name=_("person"), null=True, blank=True, on_delete=models.PROTECT, related_name="%(class)ss"
+        "people.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
     )
     ingestion = models.ForeignKey(
         Ingestion, verbose_name=_("ingestion"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -175,14 +185,29 @@ class ObservationOrder(FeedRecord):
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     issuer_org = models.ForeignKey(
-        "accounts.Organisation", verbose_name=_("issuing organisation"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Organisation",
+        verbose_name=_("issuing organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("ended by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     end_reason = models.CharField(_("end reason"), max_length=500, blank=True)
     history = HistoricalRecords()

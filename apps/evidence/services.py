@@ -48,11 +48,25 @@ FEEDS: dict[str, Feed] = {
         Feed("lab-results", feeds.LabResultRecord, LabResult, ("sampled_at", "reported_at", "result", "institution")),
         Feed("health-events", feeds.HealthEventRecord, HealthEvent, ("kind", "occurred_at", "detail")),
         Feed(
-            "inbound-arrivals", feeds.InboundArrivalRecord, InboundArrival, ("entered_at", "port", "quarantine_completed_at")
+            "inbound-arrivals",
+            feeds.InboundArrivalRecord,
+            InboundArrival,
+            ("entered_at", "port", "quarantine_completed_at"),
         ),
-        Feed("observation-orders", feeds.ObservationOrderRecord, ObservationOrder, ("kind", "starts_at", "ends_at", "reason")),
+        Feed(
+            "observation-orders",
+            feeds.ObservationOrderRecord,
+            ObservationOrder,
+            ("kind", "starts_at", "ends_at", "reason"),
+        ),
         Feed("associations", feeds.AssociationRecord, Association, ("kind", "observed_at", "detail")),
-        Feed("local-cases", feeds.LocalCaseRecord, LocalCaseReport, ("area_code", "reported_on", "count"), has_person=False),
+        Feed(
+            "local-cases",
+            feeds.LocalCaseRecord,
+            LocalCaseReport,
+            ("area_code", "reported_on", "count"),
+            has_person=False,
+        ),
     )
 }
 
@@ -68,7 +82,12 @@ class IngestResult:
     county_codes: set = field(default_factory=set)
 
     def as_json(self) -> dict:
-        return {"accepted": self.accepted, "updated": self.updated, "duplicates": self.duplicates, "rejected": self.rejected}
+        return {
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
 
 
 def _canonical(value):
@@ -171,7 +190,9 @@ def feed_ingest(*, feed: str, records: list, actor=None, source: str | None = No
             result.updated += 1
             _note_affected(result, obj, old_person, old_area)
             continue
-        obj = spec.model(source=key[0], external_id=key[1], ingestion=ingestion, ingested_at=t, content_hash=digest, **values)
+        obj = spec.model(
+            source=key[0], external_id=key[1], ingestion=ingestion, ingested_at=t, content_hash=digest, **values
+        )
         to_create.append(obj)
         result.accepted += 1
         _note_affected(result, obj)
@@ -248,19 +269,37 @@ def itinerary_declare(
     )
     ref = uuid.uuid4().hex
     declaration = ItineraryDeclaration.objects.create(
-        source="declared", external_id=ref, person=person, ingestion=ingestion, ingested_at=t,
-        entered_beijing_at=entered_beijing_at, submitted_at=t, origin=Origin.PERSON,
+        source="declared",
+        external_id=ref,
+        person=person,
+        ingestion=ingestion,
+        ingested_at=t,
+        entered_beijing_at=entered_beijing_at,
+        submitted_at=t,
+        origin=Origin.PERSON,
     )
     DeclaredPlace.objects.bulk_create(
-        DeclaredPlace(declaration=declaration, area_id=p["area_code"], arrived_at=p["arrived_at"], departed_at=p.get("departed_at"))
+        DeclaredPlace(
+            declaration=declaration,
+            area_id=p["area_code"],
+            arrived_at=p["arrived_at"],
+            departed_at=p.get("departed_at"),
+        )
         for p in places
     )
     bulk_create_with_history(
         [
             Stay(
-                source="declared", external_id=f"{ref}-{i}", person=person, ingestion=ingestion, ingested_at=t,
-                origin=Origin.PERSON, area_id=p["area_code"], precision="county",
-                arrived_at=p["arrived_at"], departed_at=p.get("departed_at"),
+                source="declared",
+                external_id=f"{ref}-{i}",
+                person=person,
+                ingestion=ingestion,
+                ingested_at=t,
+                origin=Origin.PERSON,
+                area_id=p["area_code"],
+                precision="county",
+                arrived_at=p["arrived_at"],
+                departed_at=p.get("departed_at"),
             )
             for i, p in enumerate(places)
         ],

@@ -15,21 +15,40 @@ class HotelStay(models.Model):
         related_name="guest_stays",
         limit_choices_to={"kind": "hotel"},
     )
-    person = models.ForeignKey("people.Person", verbose_name=_("guest"), on_delete=models.PROTECT, related_name="hotel_stays")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("guest"), on_delete=models.PROTECT, related_name="hotel_stays"
+    )
     checked_in_at = models.DateTimeField(_("checked in at"))
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
     nat = models.ForeignKey(
         "evidence.LabResult", verbose_name=_("NAT"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     stay = models.OneToOneField(
-        "evidence.Stay", verbose_name=_("stay record"), null=True, blank=True, on_delete=models.PROTECT, related_name="hotel_stay"
+        "evidence.Stay",
+        verbose_name=_("stay record"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hotel_stay",
     )
     declaration = models.OneToOneField(
-        "evidence.ItineraryDeclaration", verbose_name=_("verification"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "evidence.ItineraryDeclaration",
+        verbose_name=_("verification"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.PROTECT, related_name="+"
+    )
     checked_out_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("checked out by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checked out by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     history = HistoricalRecords()
 

@@ -58,7 +58,9 @@ def validate_id(id_type: str, id_number: str, *, today: dt.date | None = None) -
             raise ValidationError({"id_number": [_("The check digit of this resident ID is wrong.")]})
         return value
     if not _PATTERNS[id_type].match(value):
-        raise ValidationError({"id_number": [_("This is not a valid number for %(t)s.") % {"t": IdType(id_type).label}]})
+        raise ValidationError(
+            {"id_number": [_("This is not a valid number for %(t)s.") % {"t": IdType(id_type).label}]}
+        )
     return value
 
 

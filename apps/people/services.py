@@ -63,7 +63,9 @@ def person_upsert(
     person = Person.objects.select_for_update().filter(id_hash=digest).first()
     created = person is None
     if created:
-        person = Person(id_type=id_type, id_hash=digest, id_encrypted=crypto.encrypt(number), display_id=mask_id_number(number))
+        person = Person(
+            id_type=id_type, id_hash=digest, id_encrypted=crypto.encrypt(number), display_id=mask_id_number(number)
+        )
     changed = created
     if name is not None and name.strip() and name.strip() != person.name:
         person.name = name.strip()

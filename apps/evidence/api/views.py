@@ -35,7 +35,9 @@ class FeedView(BaseAPIView):
             raise NotFound(_("No such feed."))
         body = request.data
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
-            return Response({"records": [_("The body is a JSON object with a list of records.")]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"records": [_("The body is a JSON object with a list of records.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         result = feed_ingest(feed=feed, records=body["records"], actor=request.user)
         return Response(result.as_json())
-

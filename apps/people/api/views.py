@@ -29,7 +29,8 @@ class PersonUpsertView(BaseAPIView):
             community=v.get("community"),
             birth_date=v.get("birth_date"),
             phones=[
-                PhoneInput(p["number"], p["channel"], p.get("bound_at") or t, p.get("unbound_at")) for p in v.get("phones", [])
+                PhoneInput(p["number"], p["channel"], p.get("bound_at") or t, p.get("unbound_at"))
+                for p in v.get("phones", [])
             ],
         )
         body = PersonOutSerializer(person).data
