@@ -3,6 +3,15 @@
 from django.urls import path
 
 from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
+from apps.audit.api.views import AuditView
+from apps.casework.api.views import (
+    CommunityRegistrationsView,
+    OrderEndView,
+    OrdersView,
+    PopupReleaseView,
+    RegistrationDecideView,
+    WorkQueueView,
+)
 from apps.evidence.api.views import FeedView
 from apps.people.api.views import PersonUpsertView
 from apps.status.api.views import ItineraryDeclarationView, PersonPopupsView, PersonStatusView, StatusLookupView
@@ -17,4 +26,15 @@ urlpatterns = [
     path("border-port-counties/", BorderPortView.as_view(), name="border-port-counties"),
     path("policy/", PolicyView.as_view(), name="policy"),
     path("itinerary-declarations/", ItineraryDeclarationView.as_view(), name="itinerary-declarations"),
+    path("popups/<str:popup_id>/release/", PopupReleaseView.as_view(), name="popup-release"),
+    path("orders/", OrdersView.as_view(), name="orders"),
+    path("orders/<str:order_id>/end/", OrderEndView.as_view(), name="order-end"),
+    path("community-registrations/", CommunityRegistrationsView.as_view(), name="community-registrations"),
+    path(
+        "community-registrations/<str:registration_id>/decide/",
+        RegistrationDecideView.as_view(),
+        name="community-registration-decide",
+    ),
+    path("work-queue/", WorkQueueView.as_view(), name="work-queue"),
+    path("audit/", AuditView.as_view(), name="audit"),
 ]

@@ -5,22 +5,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.models import AppendOnlyError, AppendOnlyModel
 
-class AppendOnlyError(Exception):
-    pass
-
-
-class AppendOnlyModel(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError(f"{type(self).__name__} rows can never be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(f"{type(self).__name__} rows can never be deleted.")
+__all__ = ["AppendOnlyError", "AppendOnlyModel", "AuditEvent", "AccessLog"]
 
 
 class AuditEvent(AppendOnlyModel):

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.models import AppendOnlyModel
+
 from .choices import PopupEnd, State
 
 
@@ -93,9 +95,11 @@ class Popup(models.Model):
         return self.ended_at is None
 
 
-class Release(models.Model):
+class Release(AppendOnlyModel):
     """A manual release of a popup (SPEC §5). It covers the evidence ingested up to
-    `evidence_watermark`; later evidence raises the popup again. Never edited or deleted."""
+    `evidence_watermark`; later evidence raises the popup again. Never edited or deleted: the
+    model refuses it and so does the database (a trigger), except that `status_after` is filled
+    once, in the transaction that creates the release."""
 
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases"
@@ -126,7 +130,7 @@ class Release(models.Model):
         return f"{_('release')} #{self.pk} {_('popup')} {self.popup_number}"
 
 
-class ReleaseAttachment(models.Model):
+class ReleaseAttachment(AppendOnlyModel):
     """An evidence file attached to a release (a photo of the commitment letter, a test report)."""
 
     release = models.ForeignKey(

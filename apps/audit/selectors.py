@@ -1,0 +1,52 @@
+"""Reading the audit (SPEC §5, §7): auditors see every manual change and every look-up."""
+
+from django.utils.translation import gettext as _
+
+from apps.accounts import access
+from apps.core.errors import NotFoundInJurisdiction
+
+from .models import AccessLog, AuditEvent
+
+
+def person_audit(*, user, person_ref: str, limit: int = 10_000) -> tuple[object, list[dict]]:
+    """Every manual change and staff look-up of one person, oldest first: `kind`, `actor`
+    (username), `at`, `reason` (changes) or `why` (look-ups), and `detail` (the checklist, the
+    status before and after). Only auditors (and superusers) read it."""
+    from apps.people.models import Person
+
+    access.require(user, "audit.read")
+    person = Person.objects.filter(ref=person_ref).first()
+    if person is None:
+        raise NotFoundInJurisdiction(_("No such person."))
+    events = AuditEvent.objects.filter(person=person).select_related("actor", "actor_org").order_by("at", "pk")
+    looks = AccessLog.objects.filter(person=person).select_related("actor").order_by("at", "pk")
+    entries = [
+        {
+            "id": f"change-{e.pk}",
+            "kind": e.kind,
+            "actor": e.actor.username if e.actor else None,
+            "organisation": e.actor_org.code if e.actor_org else None,
+            "at": e.at,
+            "reason": e.reason,
+            "origin": e.origin,
+            "detail": e.detail,
+        }
+        for e in events[:limit]
+    ]
+    entries += [
+        {
+            "id": f"lookup-{a.pk}",
+            "kind": "lookup",
+            "actor": a.actor.username,
+            "organisation": None,
+            "at": a.at,
+            "why": a.why,
+            "origin": a.via,
+            "detail": {},
+        }
+        for a in looks[:limit]
+    ]
+    entries.sort(key=lambda entry: (entry["at"], entry["id"]))
+    for entry in entries:
+        entry["at"] = entry["at"].isoformat()
+    return person, entries

@@ -1,0 +1,74 @@
+"""Database guards for append-only tables (SPEC §5: manual changes can never be edited or
+deleted). The models refuse it; these triggers make the database refuse it too, whatever code or
+console runs the statement.
+
+On PostgreSQL a row trigger refuses UPDATE and DELETE (TRUNCATE, which only a database owner's
+maintenance or the test runner's flush issues, is not a row operation). On SQLite, the embedded
+development default, only UPDATE is refused: the test runner empties tables with DELETE.
+`fill_once` names a column that may be written once after insertion, in the transaction that
+creates the row, while it still holds `{}` (a release's status after).
+"""
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION healthkit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE fill_once text := TG_ARGV[0];
+BEGIN
+    IF TG_OP = 'UPDATE' AND fill_once IS NOT NULL AND fill_once <> ''
+       AND (to_jsonb(OLD) -> fill_once) = '{}'::jsonb
+       AND (to_jsonb(NEW) - fill_once) = (to_jsonb(OLD) - fill_once) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% rows can never be changed or deleted (append-only)', TG_TABLE_NAME
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+"""
+
+
+def _sqlite_columns(schema_editor, table: str) -> list[str]:
+    with schema_editor.connection.cursor() as cursor:
+        return [row[1] for row in cursor.execute(f'PRAGMA table_info("{table}")').fetchall()]
+
+
+def append_only_install(schema_editor, table: str, fill_once: str = "") -> None:
+    vendor = schema_editor.connection.vendor
+    name = f"{table}_append_only"
+    if vendor == "postgresql":
+        schema_editor.execute(PG_FUNCTION, params=None)
+        schema_editor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+        schema_editor.execute(
+            f'CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON "{table}" '
+            f"FOR EACH ROW EXECUTE FUNCTION healthkit_append_only('{fill_once}')"
+        )
+    elif vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        condition = ""
+        if fill_once:
+            others = [c for c in _sqlite_columns(schema_editor, table) if c != fill_once]
+            changed = " OR ".join(f'NEW."{c}" IS NOT OLD."{c}"' for c in others)
+            condition = f"WHEN OLD.\"{fill_once}\" <> '{{}}' OR {changed} "
+        schema_editor.execute(
+            f'CREATE TRIGGER {name} BEFORE UPDATE ON "{table}" {condition}'
+            f"BEGIN SELECT RAISE(ABORT, '{table} rows can never be changed (append-only)'); END"
+        )
+
+
+def append_only_remove(schema_editor, table: str) -> None:
+    vendor = schema_editor.connection.vendor
+    name = f"{table}_append_only"
+    if vendor == "postgresql":
+        schema_editor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+    elif vendor == "sqlite":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def append_only_operation(table: str, fill_once: str = ""):
+    """A migration operation installing the guard on `table` (and removing it on the way back)."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        append_only_install(schema_editor, table, fill_once)
+
+    def backwards(apps, schema_editor):
+        append_only_remove(schema_editor, table)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
