@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from apps.accounts.access import ACTION_ROLES
 from apps.accounts.choices import Role
 from apps.core.api import BaseAPIView
 from apps.core.clock import now
@@ -36,7 +37,7 @@ class BorderPortSerializer(serializers.ModelSerializer):
 
 
 class RiskDesignationView(BaseAPIView):
-    allowed_roles = {"GET": READERS, "POST": (Role.POLICY_ADMIN,)}
+    allowed_roles = {"GET": READERS, "POST": ACTION_ROLES["policy.publish"]}
 
     @extend_schema(responses={200: RiskDesignationSerializer(many=True)})
     def get(self, request):
@@ -61,7 +62,7 @@ class RiskDesignationView(BaseAPIView):
 
 
 class BorderPortView(BaseAPIView):
-    allowed_roles = {"GET": READERS, "POST": (Role.POLICY_ADMIN,)}
+    allowed_roles = {"GET": READERS, "POST": ACTION_ROLES["policy.publish"]}
 
     @extend_schema(responses={200: BorderPortSerializer(many=True)})
     def get(self, request):
@@ -114,7 +115,7 @@ def policy_json(t) -> dict:
 
 
 class PolicyView(BaseAPIView):
-    allowed_roles = {"GET": READERS, "PUT": (Role.POLICY_ADMIN,)}
+    allowed_roles = {"GET": READERS, "PUT": ACTION_ROLES["policy.publish"]}
 
     @extend_schema(responses={200: PolicySerializer})
     def get(self, request):
