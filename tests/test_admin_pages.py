@@ -358,10 +358,19 @@ def test_it_shows_a_community_worker_only_the_residents_of_their_community(clien
 
 
 def test_it_gives_staff_without_permissions_no_page_and_no_error(client, django_user_model, communities, wang):
-    user = django_user_model.objects.create_user(
+    # Screens come from the role (apps.accounts.access.ROLE_MODEL_PERMISSIONS): a community worker
+    # opens persons but not the audit; a policy administrator opens neither.
+    worker = django_user_model.objects.create_user(
         "worker_b", password="pw", role="community_worker", organisation=communities[1], is_staff=True
     )
-    client.force_login(user)
+    client.force_login(worker)
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(changelist(Person)).status_code == 200
+    assert client.get(changelist(AuditEvent)).status_code == 403
+    policy = django_user_model.objects.create_user(
+        "policy_b", password="pw", role="policy_admin", organisation=communities[1], is_staff=True
+    )
+    client.force_login(policy)
     assert client.get(reverse("admin:index")).status_code == 200
     assert client.get(changelist(Person)).status_code == 403
     assert client.get(changelist(AuditEvent)).status_code == 403

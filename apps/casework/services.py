@@ -478,3 +478,52 @@ def itinerary_verify(
         detail={"verification": str(verification.pk), "remote": remote},
     ).save()
     return verification
+
+
+# --- corrections ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_corrected(
+    *,
+    actor,
+    obj,
+    reason: str,
+    fields: Sequence[str],
+    created: bool = False,
+    previous_person_id: int | None = None,
+    origin: str = "admin",
+) -> AuditEvent:
+    """A record corrected (or added) by hand, after the admin saved it (SPEC §5: correcting a
+    record is a manual change). Only superusers correct records. Appends the audit event — the
+    names of the fields changed, never their values, which may be personal — and makes every
+    status the record can affect recompute: its person (and the previous one when the person
+    changed), the owners of a telecom stay's number, or everyone who stayed in a corrected area."""
+    from apps.people.models import Phone
+    from apps.status.services import status_fanout_areas, status_mark_dirty
+
+    if not (actor and actor.is_superuser):
+        from apps.core.errors import NotPermitted
+
+        raise NotPermitted(_("Only a superuser corrects records by hand."))
+    reason = _require_reason(reason, "correction_reason")
+    person_ids = {pid for pid in (getattr(obj, "person_id", None), previous_person_id) if pid}
+    if getattr(obj, "phone_hash", ""):
+        person_ids |= set(Phone.objects.filter(number_hash=obj.phone_hash).values_list("person_id", flat=True))
+    if isinstance(obj, Person):
+        person_ids.add(obj.pk)
+    if person_ids:
+        status_mark_dirty(person_ids=person_ids)
+    elif getattr(obj, "area_id", None) and not hasattr(obj, "person_id"):
+        status_fanout_areas(county_codes=[obj.area_id])
+    event = _audit(
+        kind="record.added" if created else "record.corrected",
+        actor=actor,
+        person=obj if isinstance(obj, Person) else getattr(obj, "person", None),
+        reason=reason,
+        origin=origin,
+        at=now(),
+        detail={"model": obj._meta.label_lower, "id": str(obj.pk), "fields": sorted(fields)},
+    )
+    event.save()
+    return event

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -116,7 +117,10 @@ class AppendOnlyMixin(ViewOnlyMixin):
 
 
 class SuperuserWritesMixin:
-    """Facts come through feeds and services; only a superuser may correct a row by hand."""
+    """Facts come through feeds and services; only a superuser may correct a row by hand, and a
+    correction is a manual change (SPEC §5): it needs a written reason, is audited, and makes the
+    statuses it can affect recompute (`apps.casework.services.record_corrected`). Nothing accepted
+    is ever deleted."""
 
     def has_add_permission(self, request):
         return request.user.is_superuser and super().has_add_permission(request)
@@ -125,7 +129,48 @@ class SuperuserWritesMixin:
         return request.user.is_superuser and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if request.user.is_superuser:
+            base = kwargs.get("form", self.form)
+            kwargs["form"] = type(
+                f"Correction{base.__name__}",
+                (base,),
+                {
+                    "correction_reason": forms.CharField(
+                        label=_("reason for this correction"),
+                        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+                        help_text=_("Required: the change is audited with this reason."),
+                    )
+                },
+            )
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if request.user.is_superuser and "correction_reason" not in flatten_fieldsets(fieldsets):
+            fieldsets.append((_("Correction"), {"fields": ["correction_reason"]}))
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        from apps.casework.services import record_corrected
+
+        reason = (form.cleaned_data.get("correction_reason") or "").strip()
+        obj._change_reason = reason
+        previous = form.initial.get("person") if change else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record_corrected(
+                actor=request.user,
+                obj=obj,
+                reason=reason,
+                fields=[f for f in form.changed_data if f != "correction_reason"],
+                created=not change,
+                previous_person_id=previous if isinstance(previous, int) else None,
+            )
 
 
 class NoDeleteMixin:

@@ -1,0 +1,55 @@
+"""Correcting a record by hand is a manual change (SPEC §5): superusers only, with a reason,
+audited, and the status it affects recomputes at once; nothing accepted is deleted."""
+
+import datetime as dt
+
+import time_machine
+from django.utils import timezone
+from django.urls import reverse
+
+from apps.accounts.models import User
+from apps.audit.models import AuditEvent
+from apps.evidence.models import Stay
+from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
+
+IDN = rid("11010519900101123")
+
+
+def test_a_superuser_corrects_a_stay_with_a_reason_and_the_status_follows(world, client):
+    with time_machine.travel(at(2021, 7, 28, 9), tick=False):
+        world.person(IDN, community="CA")
+        world.feed("stays", stay(IDN, "G1", RISK_COUNTY, iso(2021, 7, 20, 8), iso(2021, 7, 22, 8)))
+        world.designate(RISK_COUNTY, "medium", iso(2021, 7, 28, 0))
+        assert world.status(IDN)["state"] == "popup"
+        admin_user = User.objects.create_superuser("root", password="pw")
+        client.force_login(admin_user)
+        record = Stay.objects.get(external_id="G1")
+        url = reverse("admin:evidence_stay_change", args=[record.pk])
+        form = client.get(url).context["adminform"].form
+        data = {}
+        for name in form.fields:
+            value = form[name].value()
+            if isinstance(value, dt.datetime):
+                local = timezone.localtime(value)
+                data[f"{name}_0"], data[f"{name}_1"] = local.date().isoformat(), local.time().isoformat()
+            elif value is not None:
+                data[name] = value
+        data["refunded"] = "on"  # the ticket was refunded: it never counted
+        data.pop("correction_reason", None)
+        response = client.post(url, data)
+        assert response.status_code == 200 and "correction_reason" in response.context["adminform"].form.errors
+        record.refresh_from_db()
+        assert not record.refunded
+        data["correction_reason"] = "铁路确认已退票"
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        record.refresh_from_db()
+        assert record.refunded
+        event = AuditEvent.objects.get(kind="record.corrected")
+        assert event.reason == "铁路确认已退票" and "refunded" in event.detail["fields"]
+        assert event.person_id == record.person_id
+        assert world.status(IDN)["state"] == "green"
+        # Nothing accepted is ever deleted, not even by a superuser.
+        delete = reverse("admin:evidence_stay_delete", args=[record.pk])
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+        assert Stay.objects.filter(pk=record.pk).exists()
