@@ -4,8 +4,8 @@ audited, and the status it affects recomputes at once; nothing accepted is delet
 import datetime as dt
 
 import time_machine
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.audit.models import AuditEvent
