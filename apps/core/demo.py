@@ -26,16 +26,15 @@ from apps.accounts.choices import OrgKind, Role, Scope
 from apps.accounts.models import Organisation, User
 from apps.accounts.services import organisation_upsert, partner_upsert, staff_upsert
 from apps.areas.models import Area
-from apps.core import crypto
 from apps.core.clock import LOCAL_TZ, local_date, now
-from apps.core.masking import mask_id_number, mask_name, mask_phone
+from apps.core.seeding import person_protected_fields, phone_protected_fields
 from apps.evidence.choices import DrugClass, HealthEventKind, LabResultValue, OrderKind, Precision, StaySource, Symptom
 from apps.evidence.models import HealthEvent, InboundArrival, Ingestion, LabResult, ObservationOrder, Stay
 from apps.evidence.services import content_hash
 from apps.people.choices import IdType, PhoneChannel
 from apps.people.identity import resident_id_check_char
 from apps.people.models import Person, Phone
-from apps.people.services import person_id_hash, phone_hash
+from apps.people.services import phone_hash
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +224,7 @@ def demo_seed(*, persons: int = 3000, seed: int = 7) -> dict:
         missing = ", ".join(missing_required)
         raise AreasNotLoaded(f"The areas are not loaded (missing {missing}): run `manage.py load_areas` first.")
     with transaction.atomic():
-        orgs = _organisations_ensure(present)
+        orgs = organisations_ensure(present)
         logins = _logins_ensure()
         partner, partner_token = partner_upsert(name=PARTNER_NAME, scopes=sorted(PARTNER_SCOPES))
         counts = None
@@ -241,7 +240,8 @@ def demo_seed(*, persons: int = 3000, seed: int = 7) -> dict:
     }
 
 
-def _organisations_ensure(present: set[str]) -> dict[str, Organisation]:
+def organisations_ensure(present: set[str]) -> dict[str, Organisation]:
+    """Create or update the demo organisations; the areas not loaded are left out."""
     orgs = {}
     for spec in demo_organisations():
         area = spec.area if spec.area in present else None
@@ -296,7 +296,7 @@ def _people_and_evidence_create(*, persons: int, seed: int, orgs: dict, present:
     )
     communities = [o for o in orgs.values() if o.kind == OrgKind.COMMUNITY]
     cities = dict(Area.objects.filter(code__in=list(TICKET_COUNTIES)).values_list("code", "city_id"))
-    world = _DemoWorld(
+    world = DemoWorld(
         rng=random.Random(seed),
         t=t,
         ingestion=ingestion,
@@ -387,7 +387,7 @@ class _Who:
 
 
 @dataclass
-class _DemoWorld:
+class DemoWorld:
     """Generates the persons and their evidence; deterministic for a seed (relative to `t`)."""
 
     rng: random.Random
@@ -471,28 +471,29 @@ class _DemoWorld:
     def _person(self, index: int) -> _Who:
         birth = self._birth_date()
         id_type, number, name = self._identity(birth)
-        while (id_type, number) in self.used_ids:
+        while not self._identity_free(id_type, number):
             id_type, number, name = self._identity(birth)
         self.used_ids.add((id_type, number))
-        person = Person(
-            id_type=id_type,
-            id_hash=person_id_hash(id_type, number),
-            id_encrypted=crypto.encrypt(number),
-            display_id=mask_id_number(number),
-            name=name,
-            display_name=mask_name(name),
-            birth_date=birth,
-            community=self.rng.choice(self.communities),
-        )
+        fields = person_protected_fields(id_type, number, name)
+        person = self._new_person(fields, birth_date=birth, community=self.rng.choice(self.communities))
         self.rows.persons.append((person, number))
         return _Who(index, id_type, number)
+
+    def _identity_free(self, id_type: str, number: str) -> bool:
+        return (id_type, number) not in self.used_ids
+
+    def _new_person(self, fields: dict, *, birth_date: dt.date, community: Organisation):
+        return Person(**fields, birth_date=birth_date, community=community)
 
     def _phone_number(self) -> str:
         while True:
             number = self.rng.choice(PHONE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
-            if number not in self.used_phones:
+            if self._phone_free(number):
                 self.used_phones.add(number)
                 return number
+
+    def _phone_free(self, number: str) -> bool:
+        return number not in self.used_phones
 
     def _phones(self, who: _Who) -> list[str]:
         """One or two numbers, each bound through one channel; a carrier's real-name registration
@@ -506,16 +507,15 @@ class _DemoWorld:
                 numbers.append(self._phone_number())
                 bindings.append((numbers[1], self.rng.choice(CHANNELS)))
         for number, channel in bindings:
-            phone = Phone(
-                number_hash=phone_hash(number),
-                number_encrypted=crypto.encrypt(number),
-                display_number=mask_phone(number),
-                channel=channel,
-                bound_at=self._ago(WINDOW_DAYS, 900),
-                unbound_at=self._ago(1, WINDOW_DAYS - 1) if self.rng.random() < 0.03 else None,
-            )
+            bound_at = self._ago(WINDOW_DAYS, 900)
+            unbound_at = self._ago(1, WINDOW_DAYS - 1) if self.rng.random() < 0.03 else None
+            fields = phone_protected_fields(number)
+            phone = self._new_phone(fields, channel=channel, bound_at=bound_at, unbound_at=unbound_at)
             self.rows.phones.append((who.index, phone))
         return numbers
+
+    def _new_phone(self, fields: dict, **values):
+        return Phone(**fields, **values)
 
     # evidence
 

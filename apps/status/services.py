@@ -6,12 +6,13 @@ dirty or past its `next_change_at`; the tasks only keep rows fresh ahead of read
 """
 
 import datetime as dt
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import JSONField, Q
 
 from apps.core.clock import now
 
@@ -79,11 +80,44 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
             else:
                 episode.ended_by = PopupEnd.AUTO
             ended_episodes.append(episode)
-    PersonStatus.objects.bulk_update([rows[pid] for pid in todo], STORED_FIELDS)
+    rows_update(PersonStatus, [rows[pid] for pid in todo], STORED_FIELDS)
     StatusTransition.objects.bulk_create(transitions)
     Popup.objects.bulk_create(new_episodes)
-    Popup.objects.bulk_update(ended_episodes, ["ended_at", "ended_by", "release"])
+    rows_update(Popup, ended_episodes, ["ended_at", "ended_by", "release"])
     return rows
+
+
+def rows_update(model, objs: list, field_names: list[str]) -> None:
+    """Write `field_names` of many rows in one statement. On PostgreSQL an `UPDATE … FROM
+    unnest(…)` joined on the primary key, one array parameter a column: Django's `bulk_update`
+    builds a `CASE WHEN` per field and row, whose construction alone took most of a recomputation
+    (about 6 ms a person). Elsewhere (SQLite, the embedded default) `bulk_update`."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, field_names)
+        return
+    meta = model._meta
+    qn = connection.ops.quote_name
+    pk = meta.pk
+    fields = [meta.get_field(name) for name in field_names]
+    arrays = [[obj.pk for obj in objs]]
+    for f in fields:
+        if isinstance(f, JSONField):
+            arrays.append([json.dumps(getattr(o, f.attname), cls=f.encoder) for o in objs])
+        else:
+            arrays.append([f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
+    types = [pk.rel_db_type(connection), *(f.db_type(connection) for f in fields)]
+    names = ["pk", *(f"c{i}" for i in range(len(fields)))]
+    unnest = ", ".join(f"%s::{t}[]" for t in types)
+    assignments = ", ".join(f"{qn(f.column)} = v.c{i}" for i, f in enumerate(fields))
+    table = qn(meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM unnest({unnest}) AS v({', '.join(names)}) "
+        f"WHERE {table}.{qn(pk.column)} = v.pk"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
 
 
 STORED_FIELDS = [
