@@ -1,6 +1,6 @@
 """One router for every app's API views (API.md)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
 from apps.audit.api.views import AuditView
@@ -14,6 +14,7 @@ from apps.casework.api.views import (
 )
 from apps.evidence.api.views import FeedView
 from apps.people.api.views import PersonUpsertView
+from apps.status.api.restrictions import RestrictionsView
 from apps.status.api.views import ItineraryDeclarationView, PersonPopupsView, PersonStatusView, StatusLookupView
 
 urlpatterns = [
@@ -37,4 +38,7 @@ urlpatterns = [
     ),
     path("work-queue/", WorkQueueView.as_view(), name="work-queue"),
     path("audit/", AuditView.as_view(), name="audit"),
+    path("", include("apps.hotels.api.urls")),
+    path("", include("apps.appeals.api.urls")),
+    path("restrictions/", RestrictionsView.as_view(), name="restrictions"),
 ]

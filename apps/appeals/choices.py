@@ -24,3 +24,31 @@ class AppealStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("in progress")
     RESOLVED = "resolved", _("resolved")
     REJECTED = "rejected", _("rejected")
+
+
+OPEN_STATES = (AppealStatus.OPEN, AppealStatus.ROUTED, AppealStatus.IN_PROGRESS)
+
+# How long the responsible organisation has to resolve an appeal, by category, counted from when
+# the hotline opened it. The shortest are the cases that keep someone from travelling or from
+# getting home today (a status that did not update after a release, the elderly and children who
+# depend on a guardian, and the "dead loop" of a person who cannot come in to be verified); a
+# wrong flag or a missing test result is a working day; a phone-binding problem needs the carrier.
+DEADLINE_HOURS: dict[str, int] = {
+    Category.WRONGLY_FLAGGED: 24,
+    Category.STATUS_NOT_UPDATED: 12,
+    Category.TEST_NOT_UPLOADED: 24,
+    Category.PHONE_PROBLEM: 48,
+    Category.ELDERLY_OR_CHILD: 12,
+    Category.DEAD_LOOP: 12,
+    Category.OTHER: 72,
+}
+
+
+class RoutingBasis(models.TextChoices):
+    """Why an appeal went where it went (SPEC §6)."""
+
+    RESIDENCE = "residence", _("community of residence")
+    REGISTRATION = "registration", _("community of an open registration")
+    CDC = "cdc", _("CDC (no community)")
+    MANUAL = "manual", _("re-routed by the hotline")
+    NONE = "none", _("no organisation to route to")

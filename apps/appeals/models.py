@@ -8,10 +8,15 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
 
-from .choices import AppealStatus, Category, Channel
+from .choices import OPEN_STATES, AppealStatus, Category, Channel, RoutingBasis
 
 
 class Appeal(TimeStampedModel):
+    """An appeal a hotline operator opened for a caller. It is routed by SPEC §6 (community of
+    residence, else of an open registration, else CDC), may be re-routed by the hotline, and is
+    resolved — optionally with a release — by the organisation it is routed to before `due_at`.
+    The caller's phone is kept encrypted, and shown masked only."""
+
     tracking_number = models.CharField(_("tracking number"), max_length=32, unique=True)
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="appeals"
@@ -32,6 +37,9 @@ class Appeal(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="appeals",
     )
+    routing_basis = models.CharField(
+        _("routed because"), max_length=16, choices=RoutingBasis.choices, blank=True, default=""
+    )
     due_at = models.DateTimeField(_("due at"), db_index=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
@@ -48,6 +56,11 @@ class Appeal(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.tracking_number
+
+    def is_overdue(self, at) -> bool:
+        """Overdue once the deadline has passed with the appeal still open (at `due_at` itself it
+        is not yet overdue)."""
+        return self.status in OPEN_STATES and self.due_at < at
 
 
 class AppealEvent(models.Model):

@@ -6,8 +6,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.accounts.models import Organisation
+from apps.evidence.choices import LabResultValue
+
 
 class HotelStay(models.Model):
+    """A guest registered by hotel staff, from check-in to check-out. The NAT the clerk relied on is
+    kept here as seen (`nat_*`); a test taken at the hotel is also stored as a lab result (`nat`).
+    `declaration` is set when the check-in verified the guest (a valid negative NAT): it is what
+    the status engine reads, and it stays after check-out."""
+
     hotel = models.ForeignKey(
         "accounts.Organisation",
         verbose_name=_("hotel"),
@@ -23,6 +31,9 @@ class HotelStay(models.Model):
     nat = models.ForeignKey(
         "evidence.LabResult", verbose_name=_("NAT"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    nat_sampled_at = models.DateTimeField(_("NAT sampled at"), null=True, blank=True)
+    nat_result = models.CharField(_("NAT result"), max_length=10, choices=LabResultValue.choices, blank=True)
+    nat_at_hotel = models.BooleanField(_("NAT taken at the hotel"), default=False)
     stay = models.OneToOneField(
         "evidence.Stay",
         verbose_name=_("stay record"),
@@ -60,3 +71,26 @@ class HotelStay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.hotel}"
+
+    @property
+    def verified(self) -> bool:
+        return self.declaration_id is not None
+
+
+class CurrentGuest(HotelStay):
+    """The guests still checked in, with their colour: the hotel's front-desk list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("current guest")
+        verbose_name_plural = _("current guests")
+
+
+class HotelOverview(Organisation):
+    """The hotels of a district with their current guests counted by state, for the district's
+    culture-and-tourism officers (read-only)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("hotel overview")
+        verbose_name_plural = _("hotels overview")

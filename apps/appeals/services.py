@@ -1,0 +1,367 @@
+"""Hotline appeals (SPEC §6, §7): a person who thinks their status is wrong (误伤) calls 12345,
+12326 or 12306; the operator opens an appeal, which is routed to the community of residence, else
+the community of an open registration (京心相助), else the CDC; the hotline may re-route it by hand;
+the organisation it is routed to starts work on it and resolves it — optionally releasing the
+person's popups with the verification checklist — or rejects it.
+
+Every state change is an `AppealEvent` (who, from, to, where, why) and an audit event. Each
+category has a deadline (`choices.DEADLINE_HOURS`) counted from the opening.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from apps.accounts import access
+from apps.accounts.choices import OrgKind
+from apps.accounts.models import Organisation
+from apps.audit.services import audit_event_record
+from apps.core import crypto
+from apps.core.clock import LOCAL_TZ, now
+from apps.core.errors import DomainError, NotFoundInJurisdiction
+from apps.core.masking import mask_phone
+from apps.people.services import person_upsert, phone_normalise
+
+from .choices import DEADLINE_HOURS, OPEN_STATES, AppealStatus, Category, Channel, RoutingBasis
+from .models import Appeal, AppealEvent
+from .selectors import appeals_visible_to
+
+ROUTABLE_KINDS = (OrgKind.COMMUNITY, OrgKind.CDC)
+
+
+class Conflict(DomainError):
+    """The request is valid but the appeal has moved on (HTTP 409)."""
+
+    status_code = 409
+
+
+# --- routing ------------------------------------------------------------------------------------
+
+
+def appeal_destination(person) -> tuple[Organisation | None, str]:
+    """Where an appeal about `person` goes (SPEC §6), and why: the community of residence; else the
+    community of their most recent open registration; else the CDC (the active CDC organisation
+    with the smallest code, so the choice is always the same). (None, "none") when there is none."""
+    from apps.casework.models import CommunityRegistration
+
+    if person.community_id is not None:
+        community = Organisation.objects.filter(pk=person.community_id, kind=OrgKind.COMMUNITY, is_active=True).first()
+        if community is not None:
+            return community, RoutingBasis.RESIDENCE
+    registration = (
+        CommunityRegistration.objects.filter(
+            person=person,
+            status__in=access.OPEN_REGISTRATION_STATES,
+            community__kind=OrgKind.COMMUNITY,
+            community__is_active=True,
+        )
+        .select_related("community")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if registration is not None:
+        return registration.community, RoutingBasis.REGISTRATION
+    cdc = Organisation.objects.filter(kind=OrgKind.CDC, is_active=True).order_by("code").first()
+    if cdc is not None:
+        return cdc, RoutingBasis.CDC
+    return None, RoutingBasis.NONE
+
+
+def appeal_due_at(category: str, opened_at: dt.datetime) -> dt.datetime:
+    return opened_at + dt.timedelta(hours=DEADLINE_HOURS[category])
+
+
+def _tracking_prefix(t: dt.datetime) -> str:
+    return f"AP{t.astimezone(LOCAL_TZ):%Y%m%d}"
+
+
+def _next_tracking_number(t: dt.datetime) -> str:
+    """ "AP" + the local date + a four-digit sequence of the day: AP20210816-0007."""
+    prefix = _tracking_prefix(t)
+    last = (
+        Appeal.objects.filter(tracking_number__startswith=prefix + "-")
+        .order_by("-tracking_number")
+        .values_list("tracking_number", flat=True)
+        .first()
+    )
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}-{sequence:04d}"
+
+
+# --- the caller's side: open, route (hotline) -----------------------------------------------------
+
+
+def _event(appeal: Appeal, *, actor, from_status: str, reason: str, at: dt.datetime) -> AppealEvent:
+    return AppealEvent.objects.create(
+        appeal=appeal,
+        from_status=from_status,
+        to_status=appeal.status,
+        routed_to=appeal.routed_to,
+        actor=actor,
+        reason=reason,
+        at=at,
+    )
+
+
+def _audit(kind: str, appeal: Appeal, *, actor, reason: str, origin: str, **detail) -> None:
+    audit_event_record(
+        kind=kind,
+        actor=actor,
+        person=appeal.person,
+        reason=reason,
+        origin=origin,
+        detail={
+            "appeal": str(appeal.pk),
+            "tracking_number": appeal.tracking_number,
+            "status": appeal.status,
+            "routed_to": appeal.routed_to.code if appeal.routed_to else None,
+            **detail,
+        },
+    )
+
+
+def _required_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: [message]})
+    return value
+
+
+@transaction.atomic
+def appeal_open(
+    *,
+    actor,
+    id_type: str,
+    id_number: str,
+    channel: str,
+    category: str,
+    description: str,
+    caller_phone: str = "",
+    name: str = "",
+    origin: str = "api",
+) -> Appeal:
+    """Open an appeal for a caller (hotline operators). It is routed at once by SPEC §6 and is due
+    `DEADLINE_HOURS[category]` hours from now. The caller's phone is kept encrypted and shown
+    masked; the caller is given the tracking number."""
+    access.require(actor, "appeal.open")
+    errors = {}
+    if channel not in Channel.values:
+        errors["channel"] = [_("Choose one of: %(c)s.") % {"c": ", ".join(Channel.values)}]
+    if category not in Category.values:
+        errors["category"] = [_("Choose one of: %(c)s.") % {"c": ", ".join(Category.values)}]
+    if not (description or "").strip():
+        errors["description"] = [_("Describe what the caller reports.")]
+    phone = ""
+    if (caller_phone or "").strip():
+        try:
+            phone = phone_normalise(caller_phone)
+        except ValidationError:
+            errors["caller_phone"] = [_("A phone number has 5 to 20 digits.")]
+    if errors:
+        raise ValidationError(errors)
+    person, _created = person_upsert(id_type=id_type, id_number=id_number, name=name or None)
+    t = now()
+    routed_to, basis = appeal_destination(person)
+    appeal = None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                appeal = Appeal.objects.create(
+                    tracking_number=_next_tracking_number(t),
+                    person=person,
+                    channel=channel,
+                    category=category,
+                    description=description.strip(),
+                    caller_phone_encrypted=crypto.encrypt(phone) if phone else "",
+                    caller_phone_display=mask_phone(phone) if phone else "",
+                    status=AppealStatus.ROUTED if routed_to else AppealStatus.OPEN,
+                    routed_to=routed_to,
+                    routing_basis=basis,
+                    due_at=appeal_due_at(category, t),
+                    opened_by=actor,
+                )
+            break
+        except IntegrityError:  # two operators took the same sequence number: take the next
+            continue
+    if appeal is None:
+        raise Conflict(_("Could not give the appeal a tracking number; try again."), code="tracking_number")
+    reason = RoutingBasis(basis).label
+    _event(appeal, actor=actor, from_status="", reason=str(reason), at=t)
+    _audit(
+        "appeal.opened",
+        appeal,
+        actor=actor,
+        reason=description.strip(),
+        origin=origin,
+        channel=channel,
+        category=category,
+        routing_basis=basis,
+        due_at=appeal.due_at.isoformat(),
+    )
+    return appeal
+
+
+def appeal_visible(actor, appeal_id, *, lock: bool = False) -> Appeal:
+    """The appeal, when the actor may follow it (404 otherwise)."""
+    queryset = appeals_visible_to(actor).select_related("person", "routed_to", "opened_by")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        return queryset.get(pk=int(appeal_id))
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise NotFoundInJurisdiction(_("No such appeal.")) from None
+
+
+def _require_open(appeal: Appeal, allowed=OPEN_STATES) -> None:
+    if appeal.status not in allowed:
+        raise Conflict(
+            _("This appeal is %(status)s: it can no longer be changed.") % {"status": appeal.get_status_display()},
+            code="closed",
+        )
+
+
+@transaction.atomic
+def appeal_route(*, actor, appeal_id, to: Organisation | str, reason: str, origin: str = "api") -> Appeal:
+    """Re-route an appeal by hand (the hotline centre that opened it) to another community or a
+    CDC, with the reason. Work already started there starts again at the new organisation."""
+    access.require(actor, "appeal.route")
+    appeal = appeal_visible(actor, appeal_id, lock=True)
+    reason = _required_text(reason, "reason", _("Write why the appeal is re-routed."))
+    _require_open(appeal)
+    target = to
+    if isinstance(to, str):
+        target = Organisation.objects.filter(code=to).first()
+    if target is None or target.kind not in ROUTABLE_KINDS or not target.is_active:
+        raise ValidationError({"routed_to": [_("Route an appeal to a community or a CDC.")]})
+    if target.pk == appeal.routed_to_id:
+        raise ValidationError({"routed_to": [_("The appeal is already routed there.")]})
+    t = now()
+    previous_status, previous_org = appeal.status, appeal.routed_to
+    appeal.routed_to = target
+    appeal.routing_basis = RoutingBasis.MANUAL
+    appeal.status = AppealStatus.ROUTED
+    appeal._change_reason = reason[:100]
+    appeal.save(update_fields=["routed_to", "routing_basis", "status", "updated_at"])
+    _event(appeal, actor=actor, from_status=previous_status, reason=reason, at=t)
+    _audit(
+        "appeal.routed",
+        appeal,
+        actor=actor,
+        reason=reason,
+        origin=origin,
+        from_status=previous_status,
+        routed_from=previous_org.code if previous_org else None,
+    )
+    return appeal
+
+
+# --- the organisation's side: start, resolve, reject ---------------------------------------------
+
+
+def _appeal_for_handler(actor, appeal_id) -> Appeal:
+    """The appeal, locked, when the actor's organisation is the one it is routed to."""
+    access.require(actor, "appeal.resolve")
+    try:
+        appeal = (
+            Appeal.objects.select_for_update(of=("self",)).select_related("person", "routed_to").get(pk=int(appeal_id))
+        )
+    except (Appeal.DoesNotExist, ValueError, TypeError):
+        raise NotFoundInJurisdiction(_("No such appeal.")) from None
+    access.require_appeal_resolve(actor, appeal)
+    return appeal
+
+
+@transaction.atomic
+def appeal_start(*, actor, appeal_id, note: str = "", origin: str = "api") -> Appeal:
+    """The organisation the appeal is routed to starts work on it (routed → in progress)."""
+    appeal = _appeal_for_handler(actor, appeal_id)
+    _require_open(appeal, (AppealStatus.ROUTED,))
+    t = now()
+    appeal.status = AppealStatus.IN_PROGRESS
+    appeal.save(update_fields=["status", "updated_at"])
+    note = (note or "").strip()
+    _event(appeal, actor=actor, from_status=AppealStatus.ROUTED, reason=note, at=t)
+    _audit("appeal.started", appeal, actor=actor, reason=note, origin=origin)
+    return appeal
+
+
+@transaction.atomic
+def appeal_resolve(
+    *,
+    actor,
+    appeal_id,
+    resolution: str,
+    release_popups: bool = False,
+    checklist: dict | None = None,
+    origin: str = "api",
+) -> tuple[Appeal, dict | None]:
+    """Resolve an appeal (the community workers of the community it is routed to, or CDC officers
+    for one routed to a CDC), writing the resolution for the caller. With `release_popups` the
+    person's active popups are released through `popups_release` — the resolution is the reason,
+    and the verification checklist must be complete (SPEC §5). Returns the appeal and the person's
+    status after a release (None without one)."""
+    from apps.casework.services import popups_release
+
+    appeal = _appeal_for_handler(actor, appeal_id)
+    _require_open(appeal, (AppealStatus.ROUTED, AppealStatus.IN_PROGRESS))
+    resolution = _required_text(resolution, "resolution", _("Write the resolution for the caller."))
+    t = now()
+    detail = {}
+    status_after = None
+    if release_popups:
+        # Released before the appeal closes: the open appeal is what puts the person in the
+        # community's jurisdiction.
+        outcome = popups_release(
+            actor=actor, person_ids=[appeal.person_id], reason=resolution, checklist=checklist or {}, origin=origin
+        )
+        detail["releases"] = [str(r.pk) for rs in outcome.releases.values() for r in rs]
+        detail["release_skipped"] = {str(k): str(v) for k, v in outcome.skipped.items()}
+        status_after = outcome.statuses.get(appeal.person_id)
+        if status_after is None:
+            from apps.status.selectors import status_payload
+            from apps.status.services import status_current
+
+            status_after = status_payload(appeal.person, status_current(person_id=appeal.person_id))
+    previous = appeal.status
+    appeal.status = AppealStatus.RESOLVED
+    appeal.resolved_at = t
+    appeal.resolution = resolution
+    appeal._change_reason = resolution[:100]
+    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    _event(appeal, actor=actor, from_status=previous, reason=resolution, at=t)
+    _audit(
+        "appeal.resolved",
+        appeal,
+        actor=actor,
+        reason=resolution,
+        origin=origin,
+        release_popups=release_popups,
+        overdue=appeal.due_at < t,
+        **detail,
+    )
+    return appeal, status_after
+
+
+@transaction.atomic
+def appeal_reject(*, actor, appeal_id, reason: str, origin: str = "api") -> Appeal:
+    """Close an appeal without a change (not a status problem, a duplicate call…), with the
+    reason given to the caller: by the organisation it is routed to, or by the hotline centre
+    that opened it."""
+    if access.may(actor, "appeal.route") and not actor.is_superuser:
+        appeal = appeal_visible(actor, appeal_id, lock=True)
+    else:
+        appeal = _appeal_for_handler(actor, appeal_id)
+    reason = _required_text(reason, "reason", _("Write why the appeal is rejected."))
+    _require_open(appeal)
+    t = now()
+    previous = appeal.status
+    appeal.status = AppealStatus.REJECTED
+    appeal.resolved_at = t
+    appeal.resolution = reason
+    appeal._change_reason = reason[:100]
+    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    _event(appeal, actor=actor, from_status=previous, reason=reason, at=t)
+    _audit("appeal.rejected", appeal, actor=actor, reason=reason, origin=origin, from_status=previous)
+    return appeal

@@ -1,0 +1,202 @@
+"""The restrictions feed for rail and air ticket sales (API.md "Restrictions"): who is not green
+now, and who turned green, since a moment — read set-based from the materialised statuses and
+their transitions, one keyset page at a time, so millions of rows stream in constant memory.
+
+- `restricted`: persons whose stored state is not green and began at or after `changed_since`
+  (all such persons without it), ordered by `(state_since, person id)`.
+- `lifted`: persons whose latest transition is to green and happened at or after
+  `changed_since`, ordered by `(transition time, transition id)`. A person appears in at most
+  one list: the one of their current state.
+
+The first page brings up to date every status that is due (past its `next_change_at`) or marked
+dirty before reading, and fixes `as_of`: every change the response can know of happened at or
+before it, so a client that follows `next` to the end and then asks again with
+`changed_since=as_of` misses nothing. Later pages keep the same bounds (they live in the cursor).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db.models import F, Min, Q
+from django.utils.translation import gettext as _
+
+from apps.core import crypto
+from apps.core.clock import LOCAL_TZ as _TZ
+from apps.core.clock import now
+
+from .choices import State
+from .models import PersonStatus, StatusTransition
+from .services import CHUNK, status_refresh_many
+
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 10_000
+# How many due statuses one request brings up to date before reading; the periodic sweep keeps
+# the backlog far below this. Beyond it, `as_of` stops before the earliest change still pending.
+CATCH_UP_LIMIT = 20_000
+NOT_GREEN = (State.POPUP, State.YELLOW, State.RED)
+SALT = "status.restrictions"
+DONE = "done"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a list stands: after the row at `(at, id)`, before its first row (None), or done."""
+
+    at: dt.datetime | None = None
+    id: int | None = None
+    done: bool = False
+
+    def as_json(self):
+        if self.done:
+            return DONE
+        return None if self.at is None else [self.at.isoformat(), self.id]
+
+    @classmethod
+    def from_json(cls, value) -> "Position":
+        if value == DONE:
+            return cls(done=True)
+        if value is None:
+            return cls()
+        return cls(at=dt.datetime.fromisoformat(value[0]), id=int(value[1]))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    changed_since: dt.datetime | None
+    as_of: dt.datetime
+    restricted: Position = Position()
+    lifted: Position = Position()
+
+    def encode(self) -> str:
+        data = {
+            "s": self.changed_since.isoformat() if self.changed_since else None,
+            "a": self.as_of.isoformat(),
+            "r": self.restricted.as_json(),
+            "l": self.lifted.as_json(),
+        }
+        return signing.dumps(data, salt=SALT, compress=True)
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        try:
+            data = signing.loads(token, salt=SALT)
+            return cls(
+                changed_since=dt.datetime.fromisoformat(data["s"]) if data["s"] else None,
+                as_of=dt.datetime.fromisoformat(data["a"]),
+                restricted=Position.from_json(data["r"]),
+                lifted=Position.from_json(data["l"]),
+            )
+        except (signing.BadSignature, KeyError, TypeError, ValueError, IndexError):
+            raise ValidationError({"cursor": [_("This cursor is not valid; start again without it.")]}) from None
+
+
+@dataclass
+class RestrictionsPage:
+    restricted: list[dict]
+    lifted: list[dict]
+    as_of: dt.datetime
+    next_cursor: str | None
+
+
+def restrictions_catch_up(*, limit: int = CATCH_UP_LIMIT) -> dt.datetime:
+    """Recompute the statuses that are due or dirty (in chunks, by person id) and return `as_of`:
+    now, or — when more than `limit` were due — just before the earliest clock-driven change
+    still pending (its transition will be dated then)."""
+    t = now()
+    due = Q(next_change_at__lte=t) | Q(dirty_since__isnull=False)
+    done, last = 0, 0
+    while done < limit:
+        ids = list(
+            PersonStatus.objects.filter(due, person_id__gt=last)
+            .order_by("person_id")
+            .values_list("person_id", flat=True)[: min(CHUNK, limit - done)]
+        )
+        if not ids:
+            return t
+        status_refresh_many(person_ids=ids)
+        done += len(ids)
+        last = ids[-1]
+    pending = PersonStatus.objects.filter(next_change_at__lte=t, dirty_since__isnull=True).aggregate(
+        m=Min("next_change_at")
+    )["m"]
+    return min(t, pending - dt.timedelta(microseconds=1)) if pending else t
+
+
+def _after(position: Position, time_field: str, id_field: str) -> Q:
+    if position.at is None:
+        return Q()
+    return Q(**{f"{time_field}__gt": position.at}) | Q(**{time_field: position.at, f"{id_field}__gt": position.id})
+
+
+def _clear_id(ciphertext: str) -> str:
+    return crypto.decrypt(ciphertext)
+
+
+def restrictions_page(
+    *, changed_since: dt.datetime | None = None, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE
+) -> RestrictionsPage:
+    """One page of the feed: up to `page_size` rows of each list, and the cursor of the next page
+    (None once both lists are exhausted). Two indexed queries a page, whatever the page number."""
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    if cursor:
+        position = Cursor.decode(cursor)
+    else:
+        position = Cursor(changed_since=changed_since, as_of=restrictions_catch_up())
+    since, as_of = position.changed_since, position.as_of
+
+    restricted, next_restricted = [], Position(done=True)
+    if not position.restricted.done:
+        rows = PersonStatus.objects.filter(state__in=NOT_GREEN, state_since__lte=as_of)
+        if since is not None:
+            rows = rows.filter(state_since__gte=since)
+        rows = list(
+            rows.filter(_after(position.restricted, "state_since", "person_id"))
+            .order_by("state_since", "person_id")
+            .values_list("person_id", "state", "state_since", "person__ref", "person__id_type", "person__id_encrypted")[
+                : page_size + 1
+            ]
+        )
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        restricted = [
+            {"ref": ref, "id_type": id_type, "id_number": _clear_id(secret), "state": state, "since": local_iso(at)}
+            for _pid, state, at, ref, id_type, secret in rows
+        ]
+        if more:
+            next_restricted = Position(at=rows[-1][2], id=rows[-1][0])
+
+    lifted, next_lifted = [], Position(done=True)
+    if not position.lifted.done:
+        rows = StatusTransition.objects.filter(
+            to_state=State.GREEN,
+            at__lte=as_of,
+            person__status__state=State.GREEN,
+            person__status__state_since=F("at"),
+        )
+        if since is not None:
+            rows = rows.filter(at__gte=since)
+        rows = list(
+            rows.filter(_after(position.lifted, "at", "id"))
+            .order_by("at", "id")
+            .values_list("id", "at", "person__ref", "person__id_type", "person__id_encrypted")[: page_size + 1]
+        )
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        lifted = [
+            {"ref": ref, "id_type": id_type, "id_number": _clear_id(secret), "at": local_iso(at)}
+            for _id, at, ref, id_type, secret in rows
+        ]
+        if more:
+            next_lifted = Position(at=rows[-1][1], id=rows[-1][0])
+
+    next_cursor = None
+    if not (next_restricted.done and next_lifted.done):
+        next_cursor = Cursor(changed_since=since, as_of=as_of, restricted=next_restricted, lifted=next_lifted).encode()
+    return RestrictionsPage(restricted=restricted, lifted=lifted, as_of=as_of, next_cursor=next_cursor)
+
+
+def local_iso(moment) -> str:
+    """A moment as ISO 8601 with the Beijing offset (API.md: times with offset)."""
+    return moment.astimezone(_TZ).isoformat()
