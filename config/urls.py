@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.casework import admin_views as casework_admin_views
+
 urlpatterns = [
+    # The casework screens (work queue, person actions) and the login that lands community
+    # workers on their queue, inside the admin, ahead of its own URLs.
+    path("admin/login/", casework_admin_views.login, name="portal-login"),
+    path("admin/casework/", include("apps.casework.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -350,7 +350,7 @@ def test_it_shows_a_community_worker_only_the_residents_of_their_community(clien
     assert list(response.context["cl"].result_list) == [wang]
     page = response.content.decode()
     assert "王**" in page and "李**" not in page
-    assert client.get(change_url(li)).status_code == 302  # "does not exist", back to the list
+    assert client.get(change_url(li)).status_code == 404  # outside the jurisdiction: not found, as in the API
     assert client.get(reverse("admin:people_person_history", args=[li.pk])).status_code == 404
     assert client.get(changelist(Person), {"q": LI_ID}).context["cl"].result_list.count() == 0
     labs = client.get(changelist(LabResult)).context["cl"].result_list

@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import BaseAdmin, HistoryAdmin, PersonScopedAdminMixin, SuperuserWritesMixin
+from apps.people.admin import PERSON_PAGE_PANELS
 
+from .admin_views import person_case_panel
 from .models import CommunityRegistration, ItineraryVerification
 
 
@@ -37,3 +39,7 @@ class ItineraryVerificationAdmin(PersonScopedAdminMixin, SuperuserWritesMixin, B
     autocomplete_fields = ("person", "verified_by")
     raw_id_fields = ("declaration",)
     fields = ("person", "verified_by", "verified_at", "remote", "declaration", "note")
+
+
+# The person page shows the casework panel: status and reasons, the evidence timeline, actions.
+PERSON_PAGE_PANELS.append(person_case_panel)

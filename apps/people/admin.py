@@ -1,9 +1,12 @@
 """Admin of persons and their phone numbers: masked, searchable by the full ID number, and
 limited to the persons the user may see (SPEC §7)."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +25,12 @@ from apps.status.choices import State
 
 from .models import Person, Phone
 from .services import phone_hash
+
+# What other apps add to the person page, the one place staff look at a person: each panel is a
+# callable `(request, person, why) -> dict` merged into the page's context (casework adds the
+# status with its reasons, the evidence timeline and the actions; see apps.casework.admin). The
+# people app stays unaware of the apps that build on it.
+PERSON_PAGE_PANELS: list[Callable[..., dict]] = []
 
 STATE_COLOURS = {State.GREEN: "#1a7f37", State.POPUP: "#6e7781", State.YELLOW: "#9a6700", State.RED: "#cf222e"}
 
@@ -89,6 +98,14 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
+    def get_object(self, request, object_id, from_field=None):
+        # A person outside the user's jurisdiction is not found (404), as in the API; the admin
+        # would otherwise redirect to the index with a message.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("No such person."))
+        return obj
+
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         hashes = person_id_hashes(search_term or "")
@@ -132,10 +149,12 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and change:
+            why = (request.GET.get("why") or "").strip()
             if request.method == "GET":
-                why = (request.GET.get("why") or "").strip() or "admin: person page"
-                access_log_record(actor=request.user, person=obj, why=why, via="admin")
+                access_log_record(actor=request.user, person=obj, why=why or "admin: person page", via="admin")
             context["person_records"] = self._record_links(request, obj)
+            for panel in PERSON_PAGE_PANELS:
+                context.update(panel(request, obj, why))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _record_links(self, request, obj) -> list[tuple[str, str]]:
