@@ -115,6 +115,7 @@ class ReleaseAttachmentInline(ReadOnlyInline):
 
 @admin.register(Release)
 class ReleaseAdmin(PersonScopedAdminMixin, AppendOnlyMixin, BaseAdmin):
+    audit_record = True
     list_display = ("created_at", "person", "popup_number", "actor", "actor_org", "checklist_complete")
     list_filter = ("popup_number", "created_at")
     search_fields = ("person__ref__exact", "actor__username")
@@ -150,6 +151,7 @@ class ReleaseAttachmentAdmin(PersonScopedAdminMixin, AppendOnlyMixin, BaseAdmin)
     """Attachments belong to a release, which is never edited."""
 
     person_path = "release__person"
+    audit_record = True
     list_display = ("file", "release", "uploaded_at")
     list_filter = ("uploaded_at",)
     search_fields = ("release__person__ref__exact",)
