@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("apps.hotels.api.urls")),
     path("", include("apps.appeals.api.urls")),
     path("restrictions/", RestrictionsView.as_view(), name="restrictions"),
+    path("ping/", include("apps.core.api_ping")),
 ]

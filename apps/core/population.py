@@ -169,8 +169,9 @@ def _insert(model, rows: list[dict], defaults: dict | None = None) -> None:
         )
 
 
-def _insert_with_history(model, rows: list[dict], t: dt.datetime) -> None:
-    """The rows and, as `bulk_create_with_history` writes them, one history row each."""
+def rows_insert_with_history(model, rows: list[dict], t: dt.datetime) -> None:
+    """Write rows (dicts by attname) and, as `bulk_create_with_history` would, one history row
+    each, in the caller's transaction. Sets each row's `id`."""
     ids = _ids_reserve(model, len(rows))
     for row, pk in zip(rows, ids, strict=True):
         row["id"] = pk
@@ -195,14 +196,14 @@ def _chunk_write(rows: Generated, t: dt.datetime) -> dict:
     for person in persons.values():
         person["created_at"] = person["updated_at"] = t
     with transaction.atomic():
-        _insert_with_history(Person, list(persons.values()), t)
+        rows_insert_with_history(Person, list(persons.values()), t)
         phones = []
         for index, phone in rows.phones:
             if index in persons:
                 phone["person_id"] = persons[index]["id"]
                 phone["created_at"] = phone["updated_at"] = t
                 phones.append(phone)
-        _insert_with_history(Phone, phones, t)
+        rows_insert_with_history(Phone, phones, t)
         counts = Counter(persons=len(persons), phones=len(phones))
         for name, model in EVIDENCE:
             objs = []
@@ -212,7 +213,7 @@ def _chunk_write(rows: Generated, t: dt.datetime) -> dict:
                 if not obj.get("phone_hash"):
                     obj["person_id"] = persons[index]["id"]  # a telecom stay belongs to its phone number
                 objs.append(obj)
-            _insert_with_history(model, objs, t)
+            rows_insert_with_history(model, objs, t)
             counts[name] = len(objs)
             if model is Stay:
                 counts["telecom_stays"] = sum(1 for o in objs if o["precision"] == "city")

@@ -1,0 +1,142 @@
+"""Writing the results: `bench/results.json` (every number) and the table of `BENCHMARKS.md`.
+
+Only the part of BENCHMARKS.md between the two markers below is rewritten, so the analysis written
+around it by hand stays; a missing file is created from a short template."""
+
+import json
+import os
+from pathlib import Path
+
+BEGIN = "<!-- bench:results:begin (written by `make bench`; edit outside these markers) -->"
+END = "<!-- bench:results:end -->"
+
+TEMPLATE = f"""# Benchmarks
+
+Written by `make bench` (`BENCH_PERSONS`, default 100000; `BENCH_SMOKE=1` for a quick run).
+
+{BEGIN}
+{END}
+"""
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _met(section: dict) -> bool | None:
+    ratio = section.get("ratio")
+    if ratio is None:
+        return None
+    target = section.get("target", "")
+    if target.startswith(">="):
+        return ratio >= float(target[2:])
+    if target.startswith("<="):
+        return ratio <= float(target[2:])
+    return ratio < 1  # "p99 < 1000 ms", "< 1000 ms": the ratio is against that limit
+
+
+def verdicts(results: dict) -> dict:
+    """Adds `met` to every section that has a target."""
+    for section in results.get("sections", {}).values():
+        if isinstance(section, dict) and "target" in section:
+            section["met"] = _met(section)
+    return results
+
+
+def table(results: dict) -> str:
+    sections = results.get("sections", {})
+    rows = []
+
+    def add(name, ours, floor, section):
+        met = section.get("met")
+        verdict = "met" if met else ("**missed**" if met is False else "–")
+        rows.append(
+            f"| `{name}` | {ours} | {floor} | {_fmt(section.get('ratio'), 3)} "
+            f"({section.get('ratio_of', '')}) | {section.get('target', '')} | {verdict} | {_fmt(section.get('persons'))} |"
+        )
+
+    if s := sections.get("status_read"):
+        o, f = s["ours"], s["floor"]
+        add(
+            "status_read",
+            f"{_fmt(o['per_second'])} look-ups/s, p50 {_fmt(o['p50_ms'])} ms, p99 {_fmt(o['p99_ms'])} ms",
+            f"{_fmt(f['per_second'])} pings/s, p50 {_fmt(f['p50_ms'])} ms, p99 {_fmt(f['p99_ms'])} ms",
+            s,
+        )
+    if s := sections.get("fanout"):
+        add(
+            "fanout",
+            f"{_fmt(s['ours']['seconds'], 2)} s for {_fmt(s['affected'])} statuses "
+            f"({_fmt(s['ours']['per_person_ms'], 2)} ms each)",
+            f"{_fmt(s['floor']['seconds'], 3)} s (one UPDATE, {_fmt(s['floor']['rows'])} rows)",
+            s,
+        )
+    if s := sections.get("ingest"):
+        o, f = s["ours"], s["floor"]
+        add(
+            "ingest",
+            f"{_fmt(o['stays_per_second'])} stays/s (batches of 1,000, p50 {_fmt(o['batch_p50_ms'], 0)} ms)",
+            f"{_fmt(f['stays_per_second'])} stays/s (COPY)",
+            s,
+        )
+    if s := sections.get("sweep"):
+        add(
+            "sweep",
+            f"{_fmt(s['one_percent']['seconds'], 2)} s for 1% ({_fmt(s['one_percent']['recomputed'])} due)",
+            f"{_fmt(s['all']['seconds'], 2)} s for 100% ({_fmt(s['all']['recomputed'])} due)",
+            s,
+        )
+    if s := sections.get("freshness"):
+        add(
+            "freshness",
+            f"p50 {_fmt(s['p50_ms'])} ms, p99 {_fmt(s['p99_ms'])} ms ({_fmt(s['samples'])} feeds)",
+            "1 s",
+            s,
+        )
+    if s := sections.get("admin_changelist"):
+        add(
+            "admin_changelist",
+            ", ".join(f"{k} {_fmt(v['median_ms'])} ms" for k, v in s.items() if isinstance(v, dict)),
+            "1 s",
+            s,
+        )
+    generation = results.get("generation") or {}
+    head = [
+        f"Run of {results.get('finished_at', '?')}: {_fmt(results.get('persons'))} persons"
+        + (" (smoke)" if results.get("smoke") else "")
+        + f", {results.get('machine', {}).get('cpus', '?')} CPUs, {results.get('machine', {}).get('postgresql', '')}.",
+    ]
+    if generation.get("seconds") is not None:
+        head.append(
+            f"Population generated in {_fmt(generation['seconds'])} s "
+            f"({_fmt(generation.get('persons_per_second'))} persons/s, {generation.get('workers')} workers)."
+        )
+    lines = [
+        *head,
+        "",
+        "| section | ours | floor | ratio | target | verdict | persons |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+    ]
+    return "\n".join(lines)
+
+
+def write(results: dict, *, results_path: Path, report_path: Path) -> None:
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = results_path.with_name(results_path.name + ".tmp")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, results_path)
+
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    text = report_path.read_text(encoding="utf-8") if report_path.exists() else TEMPLATE
+    if BEGIN not in text or END not in text:
+        text = text.rstrip("\n") + "\n\n" + BEGIN + "\n" + END + "\n"
+    before, rest = text.split(BEGIN, 1)
+    _old, after = rest.split(END, 1)
+    report_path.write_text(before + BEGIN + "\n" + table(results) + "\n" + END + after, encoding="utf-8")

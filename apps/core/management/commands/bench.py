@@ -1,0 +1,96 @@
+"""`manage.py bench`: the benchmarks of `apps.core.bench` against the configured PostgreSQL
+database (`make bench` prepares one and runs this). Generates the population when the database has
+fewer persons than `--persons`, runs the sections, writes the results file and the table of the
+report. Never fails on a missed target: the numbers are the output."""
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from apps.core.bench import report, sections
+from apps.core.bench.infra import ROOT, log
+
+SECTIONS = ("status_read", "ingest", "fanout", "sweep", "freshness", "admin_changelist")
+
+
+class Command(BaseCommand):
+    help = "Run the benchmarks (PostgreSQL) and write bench/results.json and the table in BENCHMARKS.md."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--persons", type=int, default=100_000)
+        parser.add_argument("--smoke", action="store_true", help="seconds per section instead of minutes")
+        parser.add_argument("--only", default="", help=f"comma-separated sections (default all: {','.join(SECTIONS)})")
+        parser.add_argument("--results", dest="results_path", default=str(ROOT / "bench" / "results.json"))
+        parser.add_argument("--report", dest="report_path", default=str(ROOT / "BENCHMARKS.md"))
+        parser.add_argument("--workers", type=int, default=None, help="population generation processes")
+
+    def handle(self, *args, persons, smoke, only, results_path, report_path, workers, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("The benchmarks need PostgreSQL (DATABASE_URL=postgres://…); `make bench` sets one up.")
+        if settings.CELERY_BROKER_URL:
+            raise CommandError("Run the benchmarks with CELERY_BROKER_URL unset: sections run tasks eagerly.")
+        wanted = [s.strip() for s in only.split(",") if s.strip()] or list(SECTIONS)
+        unknown = set(wanted) - set(SECTIONS)
+        if unknown:
+            raise CommandError(f"Unknown sections: {', '.join(sorted(unknown))}")
+        started = time.perf_counter()
+        out = {
+            "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "smoke": smoke,
+            "machine": {"cpus": os.cpu_count(), "postgresql": _pg_version()},
+            "generation": _population_ensure(persons, workers),
+            "sections": {},
+        }
+        settings_ = sections.Settings.for_run(smoke=smoke)
+        ctx = sections.context_prepare(settings_)
+        out["persons"] = ctx.persons
+        try:
+            if {"status_read", "ingest", "freshness"} & set(wanted):
+                log("starting gunicorn")
+                sections.server_start(ctx)
+            for name in SECTIONS:
+                if name not in wanted:
+                    continue
+                log(f"{name} on {ctx.persons:,} persons")
+                section_started = time.perf_counter()
+                fn = getattr(sections, name)
+                out["sections"][name] = fn(ctx)
+                out["sections"][name]["wall_seconds"] = round(time.perf_counter() - section_started, 1)
+                log(f"{name}: ratio {out['sections'][name].get('ratio')} ({out['sections'][name]['wall_seconds']} s)")
+        finally:
+            sections.server_stop(ctx)
+        out["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        out["wall_seconds"] = round(time.perf_counter() - started, 1)
+        report.verdicts(out)
+        report.write(out, results_path=Path(results_path), report_path=Path(report_path))
+        self.stdout.write(report.table(out))
+
+
+def _pg_version() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return "PostgreSQL " + cursor.fetchone()[0].split()[0]
+
+
+def _population_ensure(persons: int, workers: int | None) -> dict:
+    from apps.core.population import population_generate
+
+    have = sections.persons_count()
+    if have >= persons:
+        log(f"{have:,} persons already there: no generation")
+        return {"persons": 0, "reused": have}
+    log(f"generating {persons - have:,} persons")
+    last = [0.0]
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if time.perf_counter() - last[0] >= 15 or done >= total:
+            last[0] = time.perf_counter()
+            log(f"  {done:,} / {total:,} persons, {time.perf_counter() - started:.0f} s")
+
+    return population_generate(persons=persons - have, workers=workers, progress=progress).as_json()
