@@ -222,3 +222,5 @@ ROLE_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
         "view:audit.auditevent,audit.accesslog,status.release,status.releaseattachment,appeals.appealevent"
     ),
 }
+ROLE_MODEL_PERMISSIONS[Role.HOTEL_STAFF] |= _perms("view:hotels.currentguest")
+ROLE_MODEL_PERMISSIONS[Role.TOURISM_OFFICER] |= _perms("view:hotels.currentguest,hotels.hoteloverview")

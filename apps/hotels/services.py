@@ -327,7 +327,11 @@ def hotel_check_out(
     verified stays verified (SPEC §4). Returns the hotel stay and the status after."""
     access.require(actor, "hotel.check_out")
     hotel_stay = hotel_stay_for(actor, hotel_stay_id)
-    hotel_stay = HotelStay.objects.select_for_update().select_related("person", "hotel", "stay").get(pk=hotel_stay.pk)
+    hotel_stay = (
+        HotelStay.objects.select_for_update(of=("self",))
+        .select_related("person", "hotel", "stay")
+        .get(pk=hotel_stay.pk)
+    )
     if hotel_stay.checked_out_at is not None:
         raise Conflict(_("This guest has already checked out."), code="checked_out")
     t = now()
