@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -99,10 +99,12 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def get_object(self, request, object_id, from_field=None):
-        # A person outside the user's jurisdiction is not found (404), as in the API; the admin
-        # would otherwise redirect to the index with a message.
+        # As in the API, role first (403), then jurisdiction: a person outside it is not found
+        # (404), where the admin would otherwise redirect to the index with a message.
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
+            if not self.has_view_or_change_permission(request):
+                raise PermissionDenied
             raise Http404(_("No such person."))
         return obj
 

@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from apps.audit.models import AccessLog, AuditEvent
 from apps.status.models import Release
@@ -134,7 +135,7 @@ def test_bulk_release_writes_one_release_and_one_audit_per_person_and_skips_outs
         assert event.detail["status_after"]["state"] == "green"
     texts = messages_of(r)
     assert any("2" in t and "③" in t for t in texts)
-    assert any("1" in t and "outside your jurisdiction" in t for t in texts)
+    assert any("1" in t and _("outside your jurisdiction") in t for t in texts)
     assert status_current(person_id=case.wang.pk).state == "green"
     assert status_current(person_id=case.zhao.pk).state == "popup"
     # The released persons have left the queue.
