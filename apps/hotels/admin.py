@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
-from apps.core.admin import BaseAdmin, HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin
+from apps.core.admin import HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin
 from apps.core.errors import DomainError
 from apps.evidence.choices import LabResultValue
 from apps.people.choices import IdType
@@ -362,7 +362,7 @@ class CurrentGuestAdmin(ViewOnlyMixin, PersonIdSearchMixin, HistoryAdmin):
 
 
 @admin.register(HotelOverview)
-class HotelOverviewAdmin(ViewOnlyMixin, BaseAdmin):
+class HotelOverviewAdmin(ViewOnlyMixin, HistoryAdmin):
     """The hotels a culture-and-tourism officer oversees, with their current guests by colour."""
 
     list_display = ("name", "code", "area", "guests", "green", "popup", "yellow", "red")
