@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from django.db import connection, connections, models, transaction
 
 from apps.areas.models import Area
+from apps.core.bulk import rows_insert_with_history
 from apps.core.clock import now
 from apps.core.demo import (
     OPTIONAL_AREAS,
@@ -121,69 +122,6 @@ class PopulationWorld(DemoWorld):
 # --- writing rows ---------------------------------------------------------------------------------
 
 
-def _ids_reserve(model, count: int) -> list[int]:
-    """`count` primary keys for rows written with explicit ids."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [connection.ops.quote_name(table), model._meta.pk.column, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX({model._meta.pk.column}), 0) FROM {connection.ops.quote_name(table)}")
-        start = cursor.fetchone()[0] + 1
-        return list(range(start, start + count))
-
-
-def _insert(model, rows: list[dict], defaults: dict | None = None) -> None:
-    """Write rows (dicts by attname, missing columns at the field's default) with COPY on
-    PostgreSQL, `executemany` elsewhere."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.attname not in rows[0])]
-    defaults = defaults or {}
-    values = []
-    for f in fields:
-        if f.attname in defaults:
-            values.append(defaults[f.attname])
-        else:
-            values.append(f.get_default())  # "" for a blank text field, None for a nullable one
-    columns = [f.attname for f in fields]
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    column_list = ", ".join(qn(f.column) for f in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row.get(c, d) for c, d in zip(columns, values, strict=True)])
-            return
-        placeholders = ", ".join(["%s"] * len(fields))
-        cursor.executemany(
-            f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})",
-            [
-                [f.get_db_prep_save(row.get(c, d), connection) for f, c, d in zip(fields, columns, values, strict=True)]
-                for row in rows
-            ],
-        )
-
-
-def rows_insert_with_history(model, rows: list[dict], t: dt.datetime) -> None:
-    """Write rows (dicts by attname) and, as `bulk_create_with_history` would, one history row
-    each, in the caller's transaction. Sets each row's `id`."""
-    ids = _ids_reserve(model, len(rows))
-    for row, pk in zip(rows, ids, strict=True):
-        row["id"] = pk
-    _insert(model, rows)
-    history = model.history.model
-    _insert(
-        history,
-        rows,
-        defaults={"history_date": t, "history_type": "+", "history_change_reason": HISTORY_REASON},
-    )
-
-
 def _chunk_write(rows: Generated, t: dt.datetime) -> dict:
     """Write one generated chunk in one transaction. Persons whose ID is already in the database
     are left out with their evidence. Returns the counts and the new persons' ids."""
@@ -196,14 +134,14 @@ def _chunk_write(rows: Generated, t: dt.datetime) -> dict:
     for person in persons.values():
         person["created_at"] = person["updated_at"] = t
     with transaction.atomic():
-        rows_insert_with_history(Person, list(persons.values()), t)
+        rows_insert_with_history(Person, list(persons.values()), t, change_reason=HISTORY_REASON)
         phones = []
         for index, phone in rows.phones:
             if index in persons:
                 phone["person_id"] = persons[index]["id"]
                 phone["created_at"] = phone["updated_at"] = t
                 phones.append(phone)
-        rows_insert_with_history(Phone, phones, t)
+        rows_insert_with_history(Phone, phones, t, change_reason=HISTORY_REASON)
         counts = Counter(persons=len(persons), phones=len(phones))
         for name, model in EVIDENCE:
             objs = []
@@ -213,7 +151,7 @@ def _chunk_write(rows: Generated, t: dt.datetime) -> dict:
                 if not obj.get("phone_hash"):
                     obj["person_id"] = persons[index]["id"]  # a telecom stay belongs to its phone number
                 objs.append(obj)
-            rows_insert_with_history(model, objs, t)
+            rows_insert_with_history(model, objs, t, change_reason=HISTORY_REASON)
             counts[name] = len(objs)
             if model is Stay:
                 counts["telecom_stays"] = sum(1 for o in objs if o["precision"] == "city")
