@@ -182,13 +182,14 @@ _used_ids: set = set()
 _used_phones: set = set()
 
 
-def _worker_init(plan: _Plan, counter) -> None:
+def _worker_init(plan: _Plan, counter, forked: bool = True) -> None:
     global _plan, _worker
     with counter.get_lock():
         _worker = counter.value
         counter.value += 1
     _plan = plan
-    connections.close_all()  # never share the parent's connection
+    if forked:
+        connections.close_all()  # never share the parent's connection
 
 
 def _chunk_run(task: tuple[int, int]) -> dict:
@@ -277,8 +278,8 @@ def population_generate(
     from apps.accounts.models import Organisation
 
     workers = workers or default_workers()
-    if connection.vendor != "postgresql":
-        workers = 1  # one writer at a time on SQLite
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1  # one writer at a time on SQLite; other processes could not see an open transaction
     started = time.perf_counter()
     t = now()
     ingestion = Ingestion.objects.create(
@@ -317,7 +318,7 @@ def population_generate(
             progress(report.persons, persons)
 
     if workers == 1:
-        _worker_init(plan, multiprocessing.Value("i", 0))
+        _worker_init(plan, multiprocessing.Value("i", 0), forked=False)
         while report.persons < persons:
             for task in tasks(persons - report.persons):
                 collect(_chunk_run(task))
