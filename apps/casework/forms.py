@@ -116,7 +116,7 @@ class PopupReleaseForm(ChecklistMixin):
 
     def __init__(self, *args, popups=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["popup"].choices = [(p.pk, f"{CIRCLED.get(p.number, p.number)} {title}") for p, title in popups]
+        self.fields["popup"].choices = [(p.pk, title or CIRCLED.get(p.number, p.number)) for p, title in popups]
         if len(popups) == 1:
             self.fields["popup"].initial = popups[0][0].pk
 
