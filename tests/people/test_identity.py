@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from apps.people.choices import IdType
 from apps.people.identity import resident_id_birth_date, resident_id_check_char, validate_id
@@ -17,7 +18,8 @@ GOOD_X = "11010519491231002X"  # the example of GB 11643, check character X
 
 
 def id_error(id_type: str, number: str) -> list[str]:
-    with pytest.raises(ValidationError) as exc:
+    """The field error, in English (the source text; the interface shows the Chinese)."""
+    with pytest.raises(ValidationError) as exc, translation.override("en"):
         validate_id(id_type, number, today=TODAY)
     assert "id_number" in exc.value.message_dict
     return exc.value.message_dict["id_number"]
@@ -212,3 +214,9 @@ def test_it_stores_no_phone_number_in_clear():
     phone = person.phones.get()
     assert phone.display_number == "138****1234"
     assert all("13800001234" not in str(v) for v in type(phone).objects.filter(pk=phone.pk).values().get().values())
+
+
+def test_the_field_error_is_chinese_by_default():
+    with pytest.raises(ValidationError) as exc:
+        validate_id(IdType.RESIDENT_ID, "110105199001011233", today=TODAY)
+    assert "校验" in exc.value.message_dict["id_number"][0]
