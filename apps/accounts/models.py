@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -77,7 +78,9 @@ class PartnerSystem(TimeStampedModel):
     It acts through its own service user; its scopes decide which endpoints it may call."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    scopes = models.JSONField(_("scopes"), default=list, help_text=_("Any of: %(s)s") % {"s": ", ".join(Scope.values)})
+    scopes = models.JSONField(
+        _("scopes"), default=list, help_text=format_lazy(_("Any of: {}"), ", ".join(Scope.values))
+    )
     user = models.OneToOneField(User, verbose_name=_("service user"), on_delete=models.PROTECT, related_name="partner")
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()

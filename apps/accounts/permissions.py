@@ -1,5 +1,6 @@
 """API permissions: partners act within their scopes, staff within their roles (API.md)."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 
@@ -20,7 +21,7 @@ class ScopeOrRole(BasePermission):
     """Allows a partner holding one of `view.required_scopes` or staff in one of
     `view.allowed_roles` (per method when the attributes are dicts keyed by HTTP method)."""
 
-    message = "Your role or scope may not do this."
+    message = _("Your role or scope may not do this.")
 
     def has_permission(self, request, view):
         scopes = getattr(view, "required_scopes", ())
