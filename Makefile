@@ -12,6 +12,12 @@ HASH = $(shell cat $(1) | (sha256sum 2>/dev/null || shasum -a 256) | cut -c1-12)
 RUN_STAMP := $(VENV)/.installed-run-$(call HASH,requirements.txt)
 DEV_STAMP := $(VENV)/.installed-dev-$(call HASH,requirements.txt requirements-dev.txt)
 ARGS ?=
+# make bench: persons in the benchmark database; BENCH_SMOKE=1 for a run of a minute or so (CI);
+# BENCH_KEEP_DB=1 reuses the database (and its population) of the last run; BENCH_ARGS go to manage.py bench.
+BENCH_PERSONS ?= $(if $(BENCH_SMOKE),2000,100000)
+BENCH_SMOKE ?=
+BENCH_KEEP_DB ?=
+BENCH_ARGS ?=
 
 .PHONY: help run test lint format migrate worker beat bench clean
 
@@ -23,7 +29,7 @@ help:
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   run a Celery worker (needs CELERY_BROKER_URL)"
 	@echo "make beat     run Celery beat, the periodic scheduler (needs CELERY_BROKER_URL)"
-	@echo "make bench    benchmarks: not yet (a later issue)"
+	@echo "make bench    benchmarks on PostgreSQL: bench/results.json and BENCHMARKS.md (BENCH_PERSONS=100000, BENCH_SMOKE=1)"
 	@echo "make clean    remove .venv, caches and collected static files (keeps db.sqlite3 and media/)"
 
 $(PY):
@@ -72,8 +78,12 @@ worker: $(RUN_STAMP)
 beat: $(RUN_STAMP)
 	$(VENV)/bin/celery -A config beat -l info
 
-bench:
-	@echo "make bench: not yet (benchmarks arrive with a later issue)"
+# PostgreSQL and Redis are started when they are down (as .ci/run does); the database
+# healthkit_bench is created afresh unless BENCH_KEEP_DB=1. A persons count under 10000 is a smoke run.
+bench: $(RUN_STAMP)
+	$(PY) -m apps.core.bench --persons $(BENCH_PERSONS) \
+		$(if $(or $(BENCH_SMOKE),$(shell test $(BENCH_PERSONS) -lt 10000 && echo small)),--smoke) \
+		$(if $(BENCH_KEEP_DB),--keep-db) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles tests/_contract test-artifacts
