@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from django.db import connection, connections, models, transaction
 
 from apps.areas.models import Area
-from apps.core.bulk import rows_insert_with_history
+from apps.core.bulk import rows_insert_with_history, tables_analyze
 from apps.core.clock import now
 from apps.core.demo import (
     OPTIONAL_AREAS,
@@ -329,6 +329,9 @@ def population_generate(
             while report.persons < persons:
                 for result in pool.imap_unordered(_chunk_run, tasks(persons - report.persons)):
                     collect(result)
+    from apps.status.models import PersonStatus, Popup
+
+    tables_analyze(Person, Phone, *(model for _name, model in EVIDENCE), PersonStatus, Popup)
     records = sum(report.counts[name] for name, _model in EVIDENCE)
     Ingestion.objects.filter(pk=ingestion.pk).update(record_count=records, accepted=records)
     report.seconds = time.perf_counter() - started

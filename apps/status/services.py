@@ -19,7 +19,7 @@ from apps.core.clock import now
 from .choices import PopupEnd
 from .engine import StatusResult, evaluate
 from .models import PersonStatus, Popup, Release, StatusTransition
-from .selectors import persons_facts
+from .selectors import in_array, persons_facts
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -41,12 +41,23 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
     never overwrites a newer result)."""
     ids = sorted(set(person_ids))
     t0 = now()
-    PersonStatus.objects.bulk_create(
-        [PersonStatus(person_id=pid, computed_at=t0, valid_until=t0, state_since=t0, dirty_since=t0) for pid in ids],
-        ignore_conflicts=True,
+    existing = set(
+        PersonStatus.objects.filter(in_array(PersonStatus, "person", ids)).values_list("person_id", flat=True)
     )
+    missing = [pid for pid in ids if pid not in existing]
+    if missing:  # first computation: a row to lock (another chunk may be inserting it too)
+        PersonStatus.objects.bulk_create(
+            [
+                PersonStatus(person_id=pid, computed_at=t0, valid_until=t0, state_since=t0, dirty_since=t0)
+                for pid in missing
+            ],
+            ignore_conflicts=True,
+        )
     rows = {
-        r.person_id: r for r in PersonStatus.objects.select_for_update().filter(person_id__in=ids).order_by("person_id")
+        r.person_id: r
+        for r in PersonStatus.objects.select_for_update()
+        .filter(in_array(PersonStatus, "person", ids))
+        .order_by("person_id")
     }
     t = now()
     todo = [pid for pid in ids if rows[pid].version == 0 or rows[pid].computed_at <= t]
@@ -55,7 +66,7 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
     facts = persons_facts(todo, t)
     results = {pid: evaluate(facts[pid], t) for pid in todo}
     open_episodes = defaultdict(dict)
-    for episode in Popup.objects.filter(person_id__in=todo, ended_at__isnull=True):
+    for episode in Popup.objects.filter(in_array(Popup, "person", todo), ended_at__isnull=True):
         open_episodes[episode.person_id][episode.number] = episode
     released_for = [pid for pid in todo if results[pid].released]
     latest_release = {}
@@ -136,7 +147,15 @@ STORED_FIELDS = [
 def _apply(row: PersonStatus, result: StatusResult, t: dt.datetime, transitions: list) -> None:
     previous_state = row.state
     if row.version == 0:
-        row.state_since = min([p.since for p in result.popups] + [t]) if result.state != "green" else t
+        # A first computation dates the state from now, when the portal learnt it: partners
+        # polling the restrictions feed with `changed_since` must see a new restriction, and the
+        # popups themselves keep their own `since`. A first state other than green is recorded as
+        # a transition from green (everyone is green until evidence says otherwise).
+        row.state_since = t
+        if result.state != "green":
+            transitions.append(
+                StatusTransition(person_id=row.person_id, from_state="green", to_state=result.state, at=t)
+            )
     elif result.state != previous_state:
         # Date the change when it was due (a clock-driven change found by a later sweep or read).
         due = row.next_change_at

@@ -369,7 +369,7 @@ def _fanout_stays_ensure(ctx: Context, county: str) -> int:
     """A stay in `county` in the look-back window for a random 10% of persons (most left a few
     days ago, a tenth are still there), written once; their statuses are recomputed. Returns how
     many persons have one."""
-    from apps.core.population import rows_insert_with_history
+    from apps.core.bulk import rows_insert_with_history, tables_analyze
     from apps.status.services import CHUNK, status_refresh_many
 
     existing = Stay.objects.filter(external_id__startswith="bench-fanout-").values("person_id").distinct().count()
@@ -410,6 +410,7 @@ def _fanout_stays_ensure(ctx: Context, county: str) -> int:
         )
     with transaction.atomic():
         rows_insert_with_history(Stay, rows, t)
+    tables_analyze(Stay)
     for start in range(0, len(ids), CHUNK):
         status_refresh_many(person_ids=ids[start : start + CHUNK])
     return len(ids)
