@@ -218,6 +218,8 @@ def _chunk_run(task: tuple[int, int]) -> dict:
     rows = world.generate(size)
     generated = time.perf_counter()
     written = _chunk_write(rows, plan.t)
+    if (chunk_no + 1) & chunk_no == 0:  # chunks 0, 1, 3, 7, 15…: whenever the tables have about doubled
+        tables_analyze(Person, Phone, *(model for _name, model in EVIDENCE))
     stored = time.perf_counter()
     ids = written["person_ids"]
     for start in range(0, len(ids), CHUNK):
