@@ -192,7 +192,14 @@ def status_mark_dirty(*, person_ids: Iterable[int]) -> list[int]:
         return ids
     t = now()
     for start in range(0, len(ids), CHUNK):
-        PersonStatus.objects.filter(person_id__in=ids[start : start + CHUNK]).update(dirty_since=t)
+        chunk = ids[start : start + CHUNK]
+        # A person never computed gets a row marked dirty too, so the sweep (and the restrictions
+        # feed's catch-up) finds them even if the scheduled task is lost with the broker.
+        PersonStatus.objects.bulk_create(
+            [PersonStatus(person_id=pid, computed_at=t, valid_until=t, state_since=t, dirty_since=t) for pid in chunk],
+            ignore_conflicts=True,
+        )
+        PersonStatus.objects.filter(person_id__in=chunk).update(dirty_since=t)
     _schedule(ids)
     return ids
 
