@@ -148,10 +148,10 @@ def login(request, extra_context=None):
 
 def _queue_why(item) -> str:
     if item.kind == "popup":
-        return f"work queue: popup {CIRCLED[QUEUE_POPUP]} #{item.id}"
+        return _("work queue: popup %(number)s #%(id)s") % {"number": CIRCLED[QUEUE_POPUP], "id": item.id}
     if item.kind == "registration":
-        return f"work queue: registration #{item.id}"
-    return f"work queue: appeal {item.label}"
+        return _("work queue: registration #%(id)s") % {"id": item.id}
+    return _("work queue: appeal %(number)s") % {"number": item.label}
 
 
 def _skipped_message(skipped: dict[int, str]) -> str:

@@ -62,7 +62,7 @@ TERMS = {
     "Permissions": "权限",
     "Important dates": "重要日期",
     "scopes": "权限范围",
-    "Any of: %(s)s": "可选：%(s)s",
+    "Any of: {}": "可选：{}",
     "usable": "可用",
     "Revoke the selected tokens": "吊销所选接口令牌",
     "%(count)d token revoked.": "已吊销 %(count)d 个接口令牌。",
@@ -747,4 +747,8 @@ TERMS = {
     "release attachment": "解除附件",
     "release attachments": "解除附件",
     "This cursor is not valid; start again without it.": "此游标无效，请去掉游标重新查询。",
+    "Your role or scope may not do this.": "您的角色或授权范围不允许此操作。",
+    "work queue: popup %(number)s #%(id)s": "工作台：弹窗%(number)s #%(id)s",
+    "work queue: registration #%(id)s": "工作台：返京登记 #%(id)s",
+    "work queue: appeal %(number)s": "工作台：诉求 %(number)s",
 }

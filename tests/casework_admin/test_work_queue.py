@@ -90,7 +90,7 @@ def test_each_row_opens_the_person_page_and_logs_the_work_item_as_why(busy, cloc
     url = row["url"]
     assert urlsplit(url).path == reverse("admin:people_person_change", args=[busy.wang.pk])
     why = parse_qs(urlsplit(url).query)["why"][0]
-    assert why == f"work queue: popup ③ #{row['item'].id}"
+    assert why == f"工作台：弹窗③ #{row['item'].id}"
     assert c.get(url).status_code == 200
     log = AccessLog.objects.get(person=busy.wang)
     assert log.why == why and log.actor.username == "worker_a" and log.via == "admin"
