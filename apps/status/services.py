@@ -13,8 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import JSONField, Q
+from django.db.models import Q
 
+from apps.core.bulk import rows_insert
 from apps.core.clock import now
 
 from .choices import PopupEnd
@@ -58,6 +59,7 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
         r.person_id: r
         for r in PersonStatus.objects.select_for_update()
         .filter(in_array(PersonStatus, "person", ids))
+        .defer("popups", "reasons")  # rewritten below; loading them parsed kilobytes of JSON a row
         .order_by("person_id")
     }
     t = now()
@@ -93,17 +95,23 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
                 episode.ended_by = PopupEnd.AUTO
             ended_episodes.append(episode)
     rows_update(PersonStatus, [rows[pid] for pid in todo], STORED_FIELDS)
-    StatusTransition.objects.bulk_create(transitions)
-    Popup.objects.bulk_create(new_episodes)
+    rows_insert(StatusTransition, [_fields_of(StatusTransition, x) for x in transitions])  # COPY on PostgreSQL
+    rows_insert(Popup, [_fields_of(Popup, p) for p in new_episodes])
     rows_update(Popup, ended_episodes, ["ended_at", "ended_by", "release"])
     return rows
 
 
+def _fields_of(model, obj) -> dict:
+    """A new instance's column values, for `rows_insert` (its id is left to the database)."""
+    return {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+
+
 def rows_update(model, objs: list, field_names: list[str]) -> None:
     """Write `field_names` of many rows in one statement. On PostgreSQL an `UPDATE … FROM
-    unnest(…)` joined on the primary key, one array parameter a column: Django's `bulk_update`
-    builds a `CASE WHEN` per field and row, whose construction alone took most of a recomputation
-    (about 6 ms a person). Elsewhere (SQLite, the embedded default) `bulk_update`."""
+    jsonb_to_recordset(%s)` joined on the primary key, the whole batch one JSON parameter:
+    Django's `bulk_update` builds a `CASE WHEN` per field and row, whose construction alone took
+    most of a recomputation (about 6 ms a person), and array parameters are escaped element by
+    element in Python (slow for the JSON of reasons). Elsewhere (SQLite) `bulk_update`."""
     if not objs:
         return
     if connection.vendor != "postgresql":
@@ -113,23 +121,24 @@ def rows_update(model, objs: list, field_names: list[str]) -> None:
     qn = connection.ops.quote_name
     pk = meta.pk
     fields = [meta.get_field(name) for name in field_names]
-    arrays = [[obj.pk for obj in objs]]
-    for f in fields:
-        if isinstance(f, JSONField):
-            arrays.append([json.dumps(getattr(o, f.attname), cls=f.encoder) for o in objs])
-        else:
-            arrays.append([f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs])
-    types = [pk.rel_db_type(connection), *(f.db_type(connection) for f in fields)]
-    names = ["pk", *(f"c{i}" for i in range(len(fields)))]
-    unnest = ", ".join(f"%s::{t}[]" for t in types)
+    records = []
+    for obj in objs:
+        record = {"pk": obj.pk}
+        for i, f in enumerate(fields):
+            value = getattr(obj, f.attname)
+            record[f"c{i}"] = value.isoformat() if isinstance(value, dt.datetime) else value
+        records.append(record)
+    columns = ", ".join(
+        ["pk " + pk.rel_db_type(connection), *(f"c{i} {f.db_type(connection)}" for i, f in enumerate(fields))]
+    )
     assignments = ", ".join(f"{qn(f.column)} = v.c{i}" for i, f in enumerate(fields))
     table = qn(meta.db_table)
     sql = (
-        f"UPDATE {table} SET {assignments} FROM unnest({unnest}) AS v({', '.join(names)}) "
+        f"UPDATE {table} SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS v({columns}) "
         f"WHERE {table}.{qn(pk.column)} = v.pk"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, [json.dumps(records, ensure_ascii=False)])
 
 
 STORED_FIELDS = [
