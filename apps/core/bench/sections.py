@@ -12,6 +12,7 @@ admin        the persons changelist of the admin (Django test client, superuser)
 import datetime as dt
 import json
 import random
+import statistics
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -41,12 +42,14 @@ class Settings:
     """How long and how hard each section runs (smoke: seconds, for CI)."""
 
     smoke: bool = False
-    seconds: float = 10.0  # each load run
+    seconds: float = 5.0  # each load run
     warmup: float = 2.0
-    rounds: int = 2  # floor and ours alternate this many times
+    rounds: int = 6  # floor and ours alternate this many times; the ratio is the median of the rounds'
     clients: int = 16
-    server_workers: int = 2
-    server_threads: int = 4
+    # Four single-threaded workers on two cores: no GIL contention between threads of a worker,
+    # and the most pings a second of the configurations tried (2x4, 2x1, 3x2, 4x1).
+    server_workers: int = 4
+    server_threads: int = 1
     ingest_batches: int = 40
     ingest_clients: int = 2
     freshness_samples: int = 100
@@ -58,9 +61,9 @@ class Settings:
             return cls()
         return cls(
             smoke=True,
-            seconds=2.0,
+            seconds=1.5,
             warmup=0.5,
-            rounds=1,
+            rounds=2,
             clients=8,
             ingest_batches=4,
             freshness_samples=10,
@@ -177,6 +180,13 @@ def status_read(ctx: Context) -> dict:
         }
 
     ours, floor = merged(runs["ours"]), merged(runs["floor"])
+    # The machine is shared: load from elsewhere comes and goes within a run. Each round measures
+    # the floor and then ours back to back, so the median of the rounds' ratios is the fair one.
+    ratios = [
+        o.requests / o.seconds / (f.requests / f.seconds)
+        for o, f in zip(runs["ours"], runs["floor"], strict=True)
+        if o.seconds and f.seconds and f.requests
+    ]
     return {
         "persons": ctx.persons,
         "clients": s.clients,
@@ -185,8 +195,9 @@ def status_read(ctx: Context) -> dict:
         "rounds": s.rounds,
         "ours": {"endpoint": "GET /api/v1/status/?id_type=resident_id&id_number=…", **ours},
         "floor": {"endpoint": "GET /api/v1/ping/ (token authentication only)", **floor},
-        "ratio": _ratio(ours["per_second"], floor["per_second"]),
-        "ratio_of": "look-ups per second / ping per second",
+        "round_ratios": [round(r, 3) for r in ratios],
+        "ratio": round(statistics.median(ratios), 3) if ratios else None,
+        "ratio_of": "look-ups per second / pings per second (median of the rounds)",
         "target": ">= 0.8",
     }
 

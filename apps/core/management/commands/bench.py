@@ -3,6 +3,7 @@ database (`make bench` prepares one and runs this). Generates the population whe
 fewer persons than `--persons`, runs the sections, writes the results file and the table of the
 report. Never fails on a missed target: the numbers are the output."""
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -28,8 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--results", dest="results_path", default=str(ROOT / "bench" / "results.json"))
         parser.add_argument("--report", dest="report_path", default=str(ROOT / "BENCHMARKS.md"))
         parser.add_argument("--workers", type=int, default=None, help="population generation processes")
+        parser.add_argument("--server-workers", type=int, default=None, help="gunicorn workers (default 2)")
+        parser.add_argument("--server-threads", type=int, default=None, help="gunicorn threads a worker (default 4)")
+        parser.add_argument("--clients", type=int, default=None, help="concurrent HTTP clients (default 16)")
 
     def handle(self, *args, persons, smoke, only, results_path, report_path, workers, **options):
+        tuning = {k: options[k] for k in ("server_workers", "server_threads", "clients") if options.get(k)}
         if connection.vendor != "postgresql":
             raise CommandError("The benchmarks need PostgreSQL (DATABASE_URL=postgres://…); `make bench` sets one up.")
         if settings.CELERY_BROKER_URL:
@@ -46,7 +51,7 @@ class Command(BaseCommand):
             "generation": _population_ensure(persons, workers),
             "sections": {},
         }
-        settings_ = sections.Settings.for_run(smoke=smoke)
+        settings_ = dataclasses.replace(sections.Settings.for_run(smoke=smoke), **tuning)
         ctx = sections.context_prepare(settings_)
         out["persons"] = ctx.persons
         try:
