@@ -32,11 +32,16 @@ pytestmark = pytest.mark.skipif(bool(_services_missing()) and not REQUIRED, reas
 
 
 def _reset_connections(app) -> None:
-    """Drop pooled broker connections so the next use connects to the configured broker."""
+    """Drop pooled broker connections so the next use connects to the configured broker. Eager
+    tasks also take a producer from kombu's global pools, so those are emptied too (a closed pool
+    left there would fail every later `delay`)."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()
 
 
 @pytest.fixture

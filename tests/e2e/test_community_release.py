@@ -70,4 +70,4 @@ def test_a_community_worker_releases_popup_3_from_the_queue(flagged, staff_page,
     assert release.actor.username == "worker_a" and release.reason == REASON
     assert AuditEvent.objects.filter(kind="popup.released", person=flagged, origin="admin").count() == 1
     whys = set(AccessLog.objects.filter(person=flagged, actor__username="worker_a").values_list("why", flat=True))
-    assert any(why.startswith("work queue: popup ③ #") for why in whys)
+    assert any(why.startswith("工作台：弹窗③ #") for why in whys)
