@@ -119,3 +119,10 @@ def test_the_report_rewrites_only_its_table(tmp_path):
     assert "hand-written" in text and "more by hand" in text and "old" not in text
     assert table(results) in text
     assert json.loads((tmp_path / "bench" / "results.json").read_text())["sections"]["sweep"]["ratio"] == 0.025
+
+
+def test_it_refuses_a_database_with_a_real_key(areas, settings):
+    settings.PERSONAL_DATA_KEY = "a-real-production-key"
+    with pytest.raises(CommandError, match="allow-real-key"):
+        generate("--persons", "5")
+    assert not Person.objects.exists()

@@ -5,10 +5,12 @@ Appends on every run: new persons, never the IDs of persons already there."""
 import json
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.demo import AreasNotLoaded
 from apps.core.population import DEFAULT_CHUNK, DEFAULT_PERSONS, default_workers, population_generate
+from config.settings.base import DEV_PERSONAL_DATA_KEY
 
 
 class Command(BaseCommand):
@@ -24,10 +26,21 @@ class Command(BaseCommand):
             "--chunk", type=int, default=DEFAULT_CHUNK, help=f"persons a chunk (default {DEFAULT_CHUNK})"
         )
         parser.add_argument("--json", dest="as_json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--allow-real-key",
+            action="store_true",
+            help="run although PERSONAL_DATA_KEY is not the development key (a production database?)",
+        )
 
     def handle(self, *args, persons, seed, workers, chunk, as_json=False, **options):
         if persons < 1:
             raise CommandError("--persons: must be 1 or more.")
+        if settings.PERSONAL_DATA_KEY != DEV_PERSONAL_DATA_KEY and not options["allow_real_key"]:
+            # It adds made-up persons and the demo logins (with their known password) to the database.
+            raise CommandError(
+                "PERSONAL_DATA_KEY is not the development key: this looks like a real database. "
+                "Pass --allow-real-key to generate a population in it anyway."
+            )
         started = time.perf_counter()
         last = [0.0]
 
