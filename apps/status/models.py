@@ -27,12 +27,17 @@ class PersonStatus(models.Model):
     state_since = models.DateTimeField(_("state since"))
     evidence_watermark = models.BigIntegerField(_("evidence known up to ingestion"), default=0)
     version = models.PositiveBigIntegerField(_("version"), default=0)
-    dirty_since = models.DateTimeField(_("marked for recomputation at"), null=True, blank=True, db_index=True)
+    dirty_since = models.DateTimeField(_("marked for recomputation at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("person status")
         verbose_name_plural = _("person statuses")
-        indexes = [models.Index(fields=["state", "state_since"], name="status_state_since")]
+        indexes = [
+            models.Index(fields=["state", "state_since"], name="status_state_since"),
+            # Only the few rows marked dirty: a full index kept tens of thousands of dead entries
+            # after a fan-out for the sweep to walk.
+            models.Index(fields=["dirty_since"], name="status_dirty", condition=models.Q(dirty_since__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.get_state_display()}"
