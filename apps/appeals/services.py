@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
 from apps.accounts import access
@@ -82,7 +83,8 @@ def _next_tracking_number(t: dt.datetime) -> str:
     prefix = _tracking_prefix(t)
     last = (
         Appeal.objects.filter(tracking_number__startswith=prefix + "-")
-        .order_by("-tracking_number")
+        # By length first: "…-10000" sorts below "…-9999" as text.
+        .order_by(Length("tracking_number").desc(), "-tracking_number")
         .values_list("tracking_number", flat=True)
         .first()
     )

@@ -285,8 +285,11 @@ def person_case_panel(request, person: Person, why: str) -> dict:
     popup_numbers = {p["number"] for p in payload["popups"]}
     other_reasons = [shown(r) for r in reasons if r.get("popup") not in popup_numbers]
 
-    timeline = person_timeline(person)
-    active_orders = [e.obj for e in timeline.entries if e.kind == "observation_order" and e.active]
+    # The evidence (places, tests, clinic visits, orders) is for the roles that work the case;
+    # hotel, tourism and hotline staff see the status and its reasons only (SPEC §7).
+    sees_evidence = user.is_superuser or user.has_perm("evidence.view_stay")
+    timeline = person_timeline(person) if sees_evidence else None
+    active_orders = [e.obj for e in timeline.entries if e.kind == "observation_order" and e.active] if timeline else []
     pending = list(
         access.registrations_visible_to(
             user, CommunityRegistration.objects.filter(person=person, status=RegistrationStatus.PENDING)

@@ -212,6 +212,10 @@ def test_it_offers_only_the_actions_the_role_may_take(case, clock, username, exp
         tail = url.split(f"/persons/{case.wang.ref}/")[1]
         shown.add("orders/new?kind" if "kind=centralized" in tail else tail.split("?")[0].rstrip("/"))
     assert shown == expected
+    # Only the roles that work the case see the evidence; the hotline sees status and reasons.
+    sees_evidence = username != "hotline_1"
+    assert (r.context["case"]["timeline"] is not None) is sees_evidence
+    assert ('id="timeline"' in r.content.decode()) is sees_evidence
 
 
 def test_orders_and_registrations_in_progress_offer_their_actions(recorded, clock):

@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from apps.accounts import access
 from apps.accounts.access import ACTION_ROLES, registrations_visible_to
 from apps.core.api import BaseAPIView
 from apps.evidence.choices import OrderKind
@@ -95,6 +96,8 @@ class OrdersView(BaseAPIView):
         data = OrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        # Role first (403), then jurisdiction (404): a refusal never tells whose the person is.
+        access.require(request.user, f"order.start.{v['kind']}")
         person = Person.objects.visible_to(request.user).filter(ref=v["person"]).first()
         if person is None:
             raise NotFound(_("No such person."))
