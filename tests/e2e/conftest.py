@@ -22,10 +22,26 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 TIMEOUT_MS = 20_000
 
 
+def _browser_missing() -> str:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is missing: apt-get install -y chromium"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (requirements-dev.txt)"
+    return ""
+
+
+# Browser tests are skipped only on a machine without Chromium and only when services are not
+# required; CI sets HEALTHKIT_REQUIRE_SERVICES, so there a missing browser fails the run.
+requires_browser = pytest.mark.skipif(
+    bool(_browser_missing()) and not os.environ.get("HEALTHKIT_REQUIRE_SERVICES"),
+    reason=_browser_missing() or "-",
+)
+
+
 def _unavailable(why: str):
-    if os.environ.get("HEALTHKIT_REQUIRE_SERVICES"):
-        pytest.fail(f"{why} (HEALTHKIT_REQUIRE_SERVICES is set: the browser tests must run)")
-    pytest.skip(why)
+    pytest.fail(f"{why} (the browser tests must run: HEALTHKIT_REQUIRE_SERVICES is set)")
 
 
 @pytest.fixture

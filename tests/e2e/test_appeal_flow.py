@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from apps.appeals.models import Appeal
 from apps.core.clock import now
 from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
+from tests.e2e.conftest import _unavailable, requires_browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
@@ -25,10 +26,7 @@ IDN = rid("11010519900101123")
 PASSWORD = "e2e-appeal-pass"
 
 
-def _unavailable(why: str):
-    if os.environ.get("HEALTHKIT_REQUIRE_SERVICES"):
-        pytest.fail(f"{why} (HEALTHKIT_REQUIRE_SERVICES is set: the browser tests must run)")
-    pytest.skip(why)
+pytestmark = requires_browser
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ from apps.core.clock import now
 from apps.people.models import Person
 from apps.status.models import Release
 from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
+from tests.e2e.conftest import requires_browser
+
+pytestmark = requires_browser
 
 PASSWORD = "e2e-Worker-password-42"
 WANG = rid("11010519900101123")
