@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.casework import admin_views as casework_admin_views
 
@@ -9,9 +9,10 @@ urlpatterns = [
     # workers on their queue, inside the admin, ahead of its own URLs.
     path("admin/login/", casework_admin_views.login, name="portal-login"),
     path("admin/casework/", include("apps.casework.admin_urls")),
+    path("admin/second-factor/", include("apps.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_router")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("apps.core.urls")),
 ]

@@ -38,3 +38,15 @@ def world(db):
         w.policy = client(last_line("create_staff", "policy_1", "--role", "policy_admin", "--org", "CDC"))
         w.cdc = client(last_line("create_staff", "cdc_1", "--role", "cdc_officer", "--org", "CDC"))
     return w
+
+
+@pytest.fixture
+def portal_login(client):
+    """Log in through the admin's login form, as a person does (the lock-out and the second
+    factor see it; `client.login` would bypass both). True when the password was accepted."""
+
+    def login(username: str, password: str) -> bool:
+        response = client.post("/admin/login/", {"username": username, "password": password})
+        return response.status_code == 302
+
+    return login

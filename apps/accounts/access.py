@@ -91,6 +91,8 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "hotel.check_out": (Role.HOTEL_STAFF,),
     "audit.read": (Role.AUDITOR,),
     "policy.publish": (Role.POLICY_ADMIN,),
+    # The clear name, ID number and phone numbers of one person, for a reason that is logged.
+    "person.reveal": (Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
 }
 
 ACTION_LABELS = {
@@ -108,7 +110,19 @@ ACTION_LABELS = {
     "hotel.check_out": gettext_lazy("check guests out"),
     "audit.read": gettext_lazy("read the audit"),
     "policy.publish": gettext_lazy("publish designations and policy"),
+    "person.reveal": gettext_lazy("see unmasked personal data"),
 }
+
+# Roles that see unmasked personal data (SPEC §7: masked unless the role needs it). With
+# settings.STAFF_OTP_REQUIRED their sessions, and superusers', must pass the TOTP second factor.
+SECOND_FACTOR_ROLES = ACTION_ROLES["person.reveal"]
+
+
+def needs_second_factor(user) -> bool:
+    """Whether this staff user's session must pass the second factor before any staff page."""
+    if user is None or not user.is_authenticated or getattr(user, "is_partner", False):
+        return False
+    return user.is_superuser or user.role in SECOND_FACTOR_ROLES
 
 
 def may(user, action: str) -> bool:

@@ -1,14 +1,19 @@
 """The write path for organisations, staff, partner systems and their API tokens."""
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.areas.models import Area
+from apps.audit.services import audit_event_record
+from apps.core.clock import now
 
 from .choices import OrgKind, Role, Scope
 from .models import ApiToken, Organisation, PartnerSystem, User
@@ -25,7 +30,10 @@ def api_token_issue(*, user: User, revoke_others: bool = False) -> str:
     if revoke_others:
         api_token_revoke_all(user=user)
     token = secrets.token_hex(20)
-    ApiToken.objects.create(user=user, digest=token_digest(token), prefix=token[:8])
+    lifetime = _token_lifetime(user)
+    ApiToken.objects.create(
+        user=user, digest=token_digest(token), prefix=token[:8], expires_at=now() + lifetime if lifetime else None
+    )
     return token
 
 
@@ -123,3 +131,79 @@ def partner_upsert(*, name: str, scopes: list[str]) -> tuple[PartnerSystem, str]
         partner.is_active = True
         partner.save(update_fields=["scopes", "is_active", "updated_at"])
     return partner, api_token_issue(user=partner.user, revoke_others=True)
+
+
+# --- API tokens: expiry, rotation, revocation ---------------------------------------------------
+
+
+def _token_lifetime(user: User) -> dt.timedelta | None:
+    days = settings.PARTNER_TOKEN_DAYS if user.role == Role.PARTNER else settings.API_TOKEN_DAYS
+    return dt.timedelta(days=days) if days else None
+
+
+@transaction.atomic
+def api_token_rotate(*, token: ApiToken, actor: User | None = None, immediately: bool = False) -> str:
+    """Issue a new token for the holder of `token` and retire the old one: at once, or after
+    API_TOKEN_ROTATION_GRACE_HOURS so a partner can switch its systems over without a gap."""
+    new = api_token_issue(user=token.user)
+    t = now()
+    end = t if immediately else t + dt.timedelta(hours=settings.API_TOKEN_ROTATION_GRACE_HOURS)
+    if immediately:
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=t)
+    else:
+        ApiToken.objects.filter(pk=token.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=end)).update(
+            expires_at=end
+        )
+    audit_event_record(
+        kind="api_token.rotated",
+        actor=actor or token.user,
+        detail={"user": token.user.username, "old": token.prefix, "new": new[:8], "old_valid_until": end.isoformat()},
+    )
+    return new
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now())
+    audit_event_record(
+        kind="api_token.revoked",
+        actor=actor or token.user,
+        detail={"tokens": [{"prefix": token.prefix, "user": token.user.username}]},
+    )
+
+
+# --- the second factor (TOTP) ---------------------------------------------------------------------
+
+TOTP_DEVICE_NAME = "authenticator"
+
+
+def second_factor_pending_device(*, user: User):
+    """The user's unconfirmed authenticator, created on first call: its secret is shown (as a QR
+    code) until the user proves the app holds it by entering a code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+
+
+@transaction.atomic
+def second_factor_confirm(*, user: User, device, token: str) -> bool:
+    """Confirm an enrolment: True when `token` is the current code of the pending device."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(token):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    # One authenticator a user: enrolling anew replaces the old one (a lost phone).
+    type(device).objects.filter(user=user).exclude(pk=device.pk).delete()
+    audit_event_record(kind="second_factor.enrolled", actor=user, origin="admin")
+    return True
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, actor: User) -> int:
+    """Remove a user's authenticators (a lost phone); they enrol again at their next login."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    count, _detail = TOTPDevice.objects.filter(user=user).delete()
+    audit_event_record(kind="second_factor.reset", actor=actor, detail={"user": user.username}, origin="admin")
+    return count

@@ -179,8 +179,7 @@ class AppealAdmin(HistoryAdmin):
         text = obj.due_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
         if obj.is_overdue(now()):
             return format_html(
-                '<span class="appeal-overdue" style="color: #fff; background: #cf222e; padding: 1px 6px; '
-                'border-radius: 3px; font-weight: bold">{} {}</span>',
+                '<span class="appeal-overdue">{} {}</span>',
                 _t("overdue"),
                 text,
             )

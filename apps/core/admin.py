@@ -72,9 +72,17 @@ def pretty_json(value) -> str:
     """A JSON value as readable, escaped text for a read-only field."""
     if value in (None, "", [], {}):
         return "-"
-    return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2)
-    )
+    return format_html('<pre class="portal-json">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def state_dot(state: str | None, empty: str = "-"):
+    """A status as its coloured dot and Chinese label (classes from portal.css: no inline style,
+    which the Content Security Policy refuses)."""
+    from apps.status.choices import State
+
+    if not state:
+        return empty
+    return format_html('<span class="portal-dot dot-{}">● {}</span>', state, State(state).label)
 
 
 class BaseAdmin(admin.ModelAdmin):

@@ -15,14 +15,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
-from apps.core.admin import HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin
+from apps.core.admin import HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin, state_dot
 from apps.core.errors import DomainError
 from apps.evidence.choices import LabResultValue
 from apps.people.choices import IdType
@@ -32,17 +31,9 @@ from . import selectors, services
 from .guest_list import COLUMNS, GuestListError, parse_guest_list
 from .models import CurrentGuest, HotelOverview, HotelStay
 
-STATE_COLOURS = {State.GREEN: "#1a7f37", State.POPUP: "#6e7781", State.YELLOW: "#9a6700", State.RED: "#cf222e"}
-
 
 def colour_badge(state: str | None):
-    if not state:
-        return _("not computed yet")
-    return format_html(
-        '<span style="color: {}; font-weight: bold">● {}</span>',
-        STATE_COLOURS.get(state, "#6e7781"),
-        State(state).label,
-    )
+    return state_dot(state, empty=_("not computed yet"))
 
 
 class CheckedInFilter(admin.SimpleListFilter):

@@ -8,7 +8,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.audit.services import access_log_record, audit_event_record
@@ -19,9 +18,9 @@ from apps.core.admin import (
     ReadOnlyInline,
     SuperuserWritesMixin,
     person_id_hashes,
+    state_dot,
 )
 from apps.core.clock import local_date, now
-from apps.status.choices import State
 
 from .models import Person, Phone
 from .services import phone_hash
@@ -31,19 +30,6 @@ from .services import phone_hash
 # status with its reasons, the evidence timeline and the actions; see apps.casework.admin). The
 # people app stays unaware of the apps that build on it.
 PERSON_PAGE_PANELS: list[Callable[..., dict]] = []
-
-STATE_COLOURS = {State.GREEN: "#1a7f37", State.POPUP: "#6e7781", State.YELLOW: "#9a6700", State.RED: "#cf222e"}
-
-
-def state_badge(state: str | None):
-    """A status as its colour and Chinese label."""
-    if not state:
-        return "-"
-    return format_html(
-        '<span style="color: {}; font-weight: bold">● {}</span>',
-        STATE_COLOURS.get(state, "#6e7781"),
-        State(state).label,
-    )
 
 
 class PhoneInline(ReadOnlyInline):
@@ -124,7 +110,7 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
     @admin.display(description=_("status"))
     def state(self, obj):
         status = getattr(obj, "status", None)  # None when never computed
-        return state_badge(status.state if status else None)
+        return state_dot(status.state if status else None)
 
     @admin.display(description=_("age"))
     def age(self, obj):

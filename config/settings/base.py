@@ -7,6 +7,7 @@ run eagerly in-process; production and CI set DATABASE_URL and CELERY_BROKER_URL
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -42,6 +43,9 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "import_export",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "apps.core",
     "apps.accounts",
     "apps.areas",
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "apps.hotels",
     "apps.appeals",
     "apps.audit",
+    "apps.retention",
 ]
 
 MIDDLEWARE = [
@@ -62,9 +67,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the TOTP second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends idle sessions; staff of roles that see unmasked personal data must pass the second
+    # factor first (STAFF_OTP_REQUIRED).
+    "apps.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lock-out response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +112,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: refuses a locked-out username/address before the password check.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     # The admin screens of each role (SPEC §7), from apps.accounts.access.
     "apps.accounts.backends.RoleBackend",
@@ -124,8 +139,67 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
+# Staff sessions: one working shift at most, ended with the browser, and the cookie never readable
+# by scripts. SESSION_IDLE_SECONDS ends a session left alone (apps.accounts.middleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT failed logins for one username from one
+# address, that pair is locked out for AXES_COOLOFF_TIME hours; an administrator can lift it early
+# (`manage.py axes_reset_username USERNAME`). Attempts are kept in the database, so every web
+# process sees them.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+
+# Second factor (django-otp, TOTP): any staff user may enrol an authenticator app; with
+# STAFF_OTP_REQUIRED the roles that see unmasked personal data (apps.accounts.access.
+# SECOND_FACTOR_ROLES) and superusers must enrol and pass it before any admin page. On by default
+# in production (config/settings/production.py); off for the embedded demo.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Health Kit portal")
+
+# API tokens: staff tokens expire after API_TOKEN_DAYS (0: never); partner tokens after
+# PARTNER_TOKEN_DAYS. Rotation keeps the old token valid for API_TOKEN_ROTATION_GRACE_HOURS.
+# Production defaults to 90 and 365 days (config/settings/production.py).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=0)
+PARTNER_TOKEN_DAYS = env.int("PARTNER_TOKEN_DAYS", default=0)
+API_TOKEN_ROTATION_GRACE_HOURS = env.int("API_TOKEN_ROTATION_GRACE_HOURS", default=24)
+
+# Content Security Policy (django-csp): only the portal's own scripts, styles, images and fonts;
+# no inline script, no framing, forms post only to the portal.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Retention (信息最小化, apps.retention): what the daily purge removes. Days are counted from the
+# end of the fact (a stay's departure, a phone's unbinding, a look-up's time). The audit of manual
+# changes (AuditEvent, releases, corrections) is never purged.
+RETENTION_TELECOM_MARGIN_DAYS = env.int("RETENTION_TELECOM_MARGIN_DAYS", default=7)
+RETENTION_PHONE_UNBOUND_DAYS = env.int("RETENTION_PHONE_UNBOUND_DAYS", default=14)
+RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=180)
+RETENTION_PERSONAL_DATA_DAYS = env.int("RETENTION_PERSONAL_DATA_DAYS", default=365)
+# Exports made with django-import-export: a cell starting with "=" is not written as a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -174,4 +248,6 @@ LOGGING = {
 # Periodic work (celery beat): recompute statuses whose next change has come, every minute.
 CELERY_BEAT_SCHEDULE = {
     "status-sweep-due": {"task": "apps.status.tasks.sweep_due", "schedule": 60.0},
+    # Daily, at 03:30 Beijing time: the retention purges (apps.retention).
+    "retention-purge": {"task": "apps.retention.tasks.purge_expired", "schedule": crontab(hour=3, minute=30)},
 }

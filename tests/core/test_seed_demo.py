@@ -48,17 +48,18 @@ def test_it_prints_one_login_per_role_and_the_admin(seeded):
     assert all(DEMO_PASSWORD in cells for cells in rows.values())
 
 
-def test_the_printed_admin_password_logs_in(seeded, client):
+def test_the_printed_admin_password_logs_in(seeded, client, portal_login):
     _username, role, _organisation, password, _token = logins(seeded)["admin"]
     assert (role, password) == ("superuser", DEMO_PASSWORD)
-    assert client.login(username="admin", password=password)
+    assert portal_login("admin", password)
     assert User.objects.get(username="admin").is_superuser
     assert client.get("/admin/").status_code == 200
 
 
-def test_every_printed_staff_login_works(seeded, client):
+def test_every_printed_staff_login_works(seeded, client, portal_login):
     for username, cells in logins(seeded).items():
-        assert client.login(username=username, password=DEMO_PASSWORD), username
+        client.logout()
+        assert portal_login(username, DEMO_PASSWORD), username
         if username != "admin":
             token = cells[-1]
             assert ApiToken.objects.filter(digest=token_digest(token), revoked_at__isnull=True, user__username=username)

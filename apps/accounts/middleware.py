@@ -1,0 +1,82 @@
+"""Staff sessions: ended when left idle, and held at the second factor until it is passed.
+
+Runs after django-otp's OTPMiddleware (which gives `request.user.is_verified()`). API requests
+authenticated by a token carry no session and are not touched here; a browser session calling the
+API is held like any page, with a 403 in JSON instead of a redirect."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from . import access
+
+SESSION_SEEN = "portal_seen_at"
+# Pages a held session may still open: the second factor itself, logging out, static files.
+OPEN_PREFIXES = ("/static/", "/media/", "/i18n/")
+
+
+def _open_paths() -> tuple[str, ...]:
+    return (
+        reverse("second_factor:setup"),
+        reverse("second_factor:verify"),
+        reverse("admin:logout"),
+        reverse("admin:login"),
+        reverse("admin:jsi18n"),
+    )
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            expired = self._idle_expired(request)
+            if expired:
+                return expired
+            held = self._held_at_second_factor(request, user)
+            if held:
+                return held
+        return self.get_response(request)
+
+    def _idle_expired(self, request):
+        """Log out a session untouched for SESSION_IDLE_SECONDS (the cookie's own age is the
+        ceiling of a whole shift). The time is written at most once a minute."""
+        idle = settings.SESSION_IDLE_SECONDS
+        if not idle:
+            return None
+        now = int(time.time())
+        seen = request.session.get(SESSION_SEEN)
+        if seen is not None and now - seen > idle:
+            logout(request)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": _("Your session has expired. Log in again.")}, status=401)
+            messages.info(request, _("You were logged out after %(minutes)d idle minutes.") % {"minutes": idle // 60})
+            return redirect(f"{reverse('admin:login')}?next={request.path}")
+        if seen is None or now - seen >= 60:
+            request.session[SESSION_SEEN] = now
+        return None
+
+    def _held_at_second_factor(self, request, user):
+        if not settings.STAFF_OTP_REQUIRED or not access.needs_second_factor(user):
+            return None
+        if user.is_verified():
+            return None
+        path = request.path
+        if path.startswith(OPEN_PREFIXES) or path in _open_paths():
+            return None
+        if path.startswith("/api/"):
+            if request.headers.get("Authorization"):
+                return None  # a token request: DRF authenticates it, the session plays no part
+            return JsonResponse({"detail": _("Pass the second factor (one-time code) first.")}, status=403)
+        from django_otp import devices_for_user
+
+        target = "second_factor:verify" if any(devices_for_user(user, confirmed=True)) else "second_factor:setup"
+        return redirect(f"{reverse(target)}?next={path}")
