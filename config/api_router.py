@@ -42,4 +42,5 @@ urlpatterns = [
     path("", include("apps.appeals.api.urls")),
     path("restrictions/", RestrictionsView.as_view(), name="restrictions"),
     path("ping/", include("apps.core.api_ping")),
+    path("tokens/", include("apps.accounts.api")),
 ]

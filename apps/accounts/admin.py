@@ -11,6 +11,7 @@ from apps.audit.services import audit_event_record
 from apps.core.admin import BaseAdmin, HistoryAdmin, NoDeleteMixin
 from apps.core.clock import now
 
+from . import services
 from .choices import Scope
 from .models import ApiToken, Organisation, PartnerSystem, User
 
@@ -78,6 +79,29 @@ class UserAdmin(HistoryAdmin, DjangoUserAdmin):
         (_("role"), {"fields": ("role", "organisation")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    actions = ("unlock_logins", "reset_second_factor")
+
+    def has_security_permission(self, request):
+        return request.user.is_superuser
+
+    @admin.action(description=_("Unlock login after failed attempts"), permissions=["security"])
+    def unlock_logins(self, request, queryset):
+        count = services.login_lockout_reset(users=list(queryset), actor=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d locked login lifted.", "%(count)d locked logins lifted.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reset second factor (lost phone)"), permissions=["security"])
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            services.second_factor_reset(user=user, actor=request.user)
+        self.message_user(
+            request,
+            _("Their authenticators are removed; they set up a new one at their next login."),
+            messages.SUCCESS,
+        )
 
 
 class PartnerSystemForm(forms.ModelForm):

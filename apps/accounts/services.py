@@ -38,8 +38,19 @@ def api_token_issue(*, user: User, revoke_others: bool = False) -> str:
 
 
 @transaction.atomic
-def api_token_revoke_all(*, user: User) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def api_token_revoke_all(*, user: User, actor: User | None = None) -> int:
+    """Every token of the user stops working now. Returns how many were still usable."""
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    prefixes = list(tokens.values_list("prefix", flat=True))
+    count = tokens.update(revoked_at=timezone.now())
+    if count:
+        audit_event_record(
+            kind="api_token.revoked",
+            actor=actor,
+            detail={"tokens": [{"prefix": p, "user": user.username} for p in prefixes]},
+            origin="command" if actor is None else "admin",
+        )
+    return count
 
 
 def _area_or_error(code: str | None, field: str = "area") -> Area | None:
@@ -141,25 +152,36 @@ def _token_lifetime(user: User) -> dt.timedelta | None:
     return dt.timedelta(days=days) if days else None
 
 
-@transaction.atomic
-def api_token_rotate(*, token: ApiToken, actor: User | None = None, immediately: bool = False) -> str:
-    """Issue a new token for the holder of `token` and retire the old one: at once, or after
-    API_TOKEN_ROTATION_GRACE_HOURS so a partner can switch its systems over without a gap."""
-    new = api_token_issue(user=token.user)
+def _rotate(*, user: User, retiring, actor: User | None, immediately: bool) -> str:
+    """Issue a new token for `user` and retire the tokens of `retiring` (a queryset): at once, or
+    after API_TOKEN_ROTATION_GRACE_HOURS so a partner can switch its systems over without a gap."""
     t = now()
     end = t if immediately else t + dt.timedelta(hours=settings.API_TOKEN_ROTATION_GRACE_HOURS)
+    retiring = retiring.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=t))
+    prefixes = list(retiring.values_list("prefix", flat=True))
     if immediately:
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=t)
+        retiring.update(revoked_at=t)
     else:
-        ApiToken.objects.filter(pk=token.pk).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=end)).update(
-            expires_at=end
-        )
+        retiring.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=end)).update(expires_at=end)
+    new = api_token_issue(user=user)
     audit_event_record(
         kind="api_token.rotated",
-        actor=actor or token.user,
-        detail={"user": token.user.username, "old": token.prefix, "new": new[:8], "old_valid_until": end.isoformat()},
+        actor=actor or user,
+        detail={"user": user.username, "old": prefixes, "new": new[:8], "old_valid_until": end.isoformat()},
     )
     return new
+
+
+@transaction.atomic
+def api_token_rotate(*, token: ApiToken, actor: User | None = None, immediately: bool = False) -> str:
+    """Replace one token (the one a partner is calling with)."""
+    return _rotate(user=token.user, retiring=ApiToken.objects.filter(pk=token.pk), actor=actor, immediately=immediately)
+
+
+@transaction.atomic
+def api_token_rotate_user(*, user: User, actor: User | None = None, immediately: bool = False) -> str:
+    """Replace every usable token of a user (the `rotate_token` command)."""
+    return _rotate(user=user, retiring=ApiToken.objects.filter(user=user), actor=actor, immediately=immediately)
 
 
 @transaction.atomic
@@ -206,4 +228,18 @@ def second_factor_reset(*, user: User, actor: User) -> int:
 
     count, _detail = TOTPDevice.objects.filter(user=user).delete()
     audit_event_record(kind="second_factor.reset", actor=actor, detail={"user": user.username}, origin="admin")
+    return count
+
+
+# --- login lock-out (django-axes) -------------------------------------------------------------
+
+
+def login_lockout_reset(*, users: list[User], actor: User) -> int:
+    """Lift the lock-out of these users' logins before it runs out; audited."""
+    from axes.utils import reset
+
+    count = sum(reset(username=user.username) for user in users)
+    audit_event_record(
+        kind="login.unlocked", actor=actor, detail={"users": [u.username for u in users]}, origin="admin"
+    )
     return count

@@ -41,6 +41,7 @@ from .forms import (
     OrderStartForm,
     PopupReleaseForm,
     RegistrationDecisionForm,
+    RevealForm,
     VerificationForm,
     add_service_errors,
 )
@@ -311,6 +312,8 @@ def person_case_panel(request, person: Person, why: str) -> dict:
         actions.append(
             (_("Record an itinerary verification"), reverse("casework_admin:verify", args=[person.ref]) + query, "")
         )
+    if access.may(user, "person.reveal"):
+        actions.append((_("Show full identity"), reverse("casework_admin:reveal", args=[person.ref]) + query, ""))
     return {
         "case": {
             "status": payload,
@@ -484,6 +487,47 @@ def order_end(request, order_id: int):
         status=status,
         intro=intro,
         danger=True,
+    )
+
+
+def reveal(request, ref: str):
+    """The clear name, ID number and phone numbers of one person (to call them, or to check an ID
+    card at the door), for a reason that is logged; shown once, on this page only."""
+    from apps.audit.services import access_log_record
+    from apps.people.services import person_identity_clear
+
+    person = _visible_person(request, ref, "person.reveal")
+    why = _why(request)
+    form = RevealForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        access_log_record(
+            actor=request.user,
+            person=person,
+            why=_("full identity shown: %(reason)s") % {"reason": reason},
+            via="reveal",
+        )
+        response = _render(
+            request,
+            "admin/casework/identity.html",
+            {
+                "title": _("Full identity"),
+                "person": person,
+                "identity": person_identity_clear(person),
+                "reason": reason,
+                "back_url": person_url(person.pk, why),
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+    return _action_page(
+        request,
+        title=_("Show full identity"),
+        person=person,
+        form=form,
+        submit=_("Show"),
+        why=why,
+        intro=_("The full name, ID number and phone numbers are shown once, and your reason is logged."),
     )
 
 

@@ -159,6 +159,10 @@ class OrderEndForm(forms.Form):
     reason = reason_field()
 
 
+class RevealForm(forms.Form):
+    reason = reason_field()
+
+
 class VerificationForm(forms.Form):
     remote = forms.TypedChoiceField(
         label=_("How was the itinerary verified?"),

@@ -114,3 +114,22 @@ def person_id_number(person: Person) -> str:
     """The clear ID number, for code paths serving a role entitled to it (and for partners
     that already hold it, such as the restrictions feed)."""
     return crypto.decrypt(person.id_encrypted)
+
+
+def person_identity_clear(person: Person) -> dict:
+    """The person's clear name, ID number and phone numbers, for a role entitled to them
+    (access.ACTION_ROLES["person.reveal"]); the caller checks the role and logs the look-up."""
+    phones = person.phones.order_by("-bound_at")
+    return {
+        "name": person.name,
+        "id_number": person_id_number(person),
+        "phones": [
+            {
+                "number": crypto.decrypt(p.number_encrypted),
+                "channel": p.get_channel_display(),
+                "bound_at": p.bound_at,
+                "unbound_at": p.unbound_at,
+            }
+            for p in phones
+        ],
+    }

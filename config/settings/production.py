@@ -1,7 +1,9 @@
-"""Production settings: the base settings, with debug off and secure cookies.
+"""Production settings: the base settings, with debug off, secure cookies and HSTS, the second
+factor required, expiring API tokens, and compressed, hashed static files served by whitenoise.
 
-Refuses to start with the development secrets from base.py: a portal that holds ID numbers and
-phone numbers must never run on keys that are printed in its own source code.
+Refuses to start with anything of the development defaults: the secret keys printed in base.py, no
+ALLOWED_HOSTS, the SQLite file, or no Celery broker. A portal that holds a city's ID numbers and
+movements must never run on keys that are printed in its own source code.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,23 +11,57 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import DEV_PERSONAL_DATA_KEY, DEV_SECRET_KEY, env
 
+
+def refuse(message: str) -> None:
+    raise ImproperlyConfigured(f"Production settings refused: {message}")
+
+
 DEBUG = False
-
-if SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY is the development default: set SECRET_KEY in the environment.")
+if env.bool("DEBUG", default=False):
+    refuse("DEBUG is on. Unset DEBUG.")
+if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+    refuse("SECRET_KEY is the development default or shorter than 50 characters: set SECRET_KEY.")
 if PERSONAL_DATA_KEY == DEV_PERSONAL_DATA_KEY or DEV_PERSONAL_DATA_KEY in PERSONAL_DATA_OLD_KEYS:
-    raise ImproperlyConfigured(
-        "PERSONAL_DATA_KEY (or one of PERSONAL_DATA_OLD_KEYS) is the development default: set a real key."
-    )
+    refuse("PERSONAL_DATA_KEY (or one of PERSONAL_DATA_OLD_KEYS) is the development default: set a real key.")
+if len(PERSONAL_DATA_KEY) < 32:
+    refuse("PERSONAL_DATA_KEY is shorter than 32 characters.")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
+    refuse("set ALLOWED_HOSTS to the portal's host names (no '*').")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    refuse("DATABASE_URL must point to PostgreSQL (the embedded SQLite file is for a first run only).")
+if not CELERY_BROKER_URL:
+    refuse("CELERY_BROKER_URL is not set: production runs a real Celery worker, never tasks in-process.")
 
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
-SESSION_COOKIE_HTTPONLY = True
+# HTTPS only, behind a proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"https://{host}" for host in ALLOWED_HOSTS])
+# The portal's own name for its cookies: nothing else on the host can read or shadow them.
+SESSION_COOKIE_NAME = "__Host-portal-session"
+CSRF_COOKIE_NAME = "__Host-portal-csrftoken"
+
+# Staff of roles that see unmasked personal data log in with a second factor; tokens expire.
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=True)
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
+PARTNER_TOKEN_DAYS = env.int("PARTNER_TOKEN_DAYS", default=365)
+
+# Static files: collected, hashed and compressed, served by whitenoise from the app servers.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Errors go to the log, never to a page; personal data is never logged (only ids and refs).
+LOGGING["root"]["level"] = env("LOG_LEVEL", default="WARNING")  # noqa: F405
