@@ -62,7 +62,12 @@ def rows_insert(model, rows: list[dict], defaults: dict | None = None) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             json_at = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
-            with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+            # The raw psycopg cursor: its errors are turned into Django's here (IntegrityError,
+            # OperationalError...), as the ORM's are, for the callers and the API's handler.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     values = [row.get(c, d) for c, d in pairs]
                     for i in json_at:

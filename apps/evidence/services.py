@@ -6,9 +6,10 @@ earlier version kept in history — and the persons it can affect are marked for
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history
@@ -32,6 +33,8 @@ from .models import (
     ObservationOrder,
     Stay,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,9 +124,30 @@ def _resolve_persons(records: list[dict]) -> dict[tuple[str, str], int]:
     return resolved
 
 
-@transaction.atomic
+INGEST_ATTEMPTS = 3
+
+
 def feed_ingest(*, feed: str, records: list, actor=None, source: str | None = None) -> IngestResult:
-    """Ingest one batch of a feed. Returns the counts of API.md and the rejected records by index."""
+    """Ingest one batch of a feed. Returns the counts of API.md and the rejected records by index.
+
+    A partner that timed out re-sends its batch, possibly while the first send is still being
+    written: the re-send then waits on the unique indexes (records by source and external id, new
+    persons by ID) for the first to commit and fails on them. It is run again from the start, in a
+    new transaction (or savepoint), and finds those records stored: duplicates, never a second copy
+    and never a 500 for a batch that is in fact kept."""
+    attempt = 1
+    while True:
+        try:
+            return _feed_ingest_once(feed=feed, records=records, actor=actor, source=source)
+        except IntegrityError:
+            if attempt == INGEST_ATTEMPTS:
+                raise
+            attempt += 1
+            logger.info("A %s batch raced another on a unique key; ingesting it again", feed)
+
+
+@transaction.atomic
+def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | None) -> IngestResult:
     spec = FEEDS[feed]
     t = now()
     ingestion = Ingestion.objects.create(

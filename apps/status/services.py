@@ -249,11 +249,28 @@ def status_mark_dirty(*, person_ids: Iterable[int]) -> list[int]:
 
 def _schedule(ids: list[int]) -> None:
     """Enqueue recomputation in chunks once the marking transaction has committed."""
+    if ids:
+        chunks = [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+        transaction.on_commit(functools.partial(_enqueue, chunks))
+
+
+def _enqueue(chunks: list[list[int]]) -> None:
+    """Send the recomputation tasks of a committed change. The change is kept and its persons are
+    marked dirty whatever happens here, so a broker that cannot take the tasks must not fail the
+    request that made it (an accepted feed batch answering 500 after its commit): the loss is
+    logged, read-repair serves those persons right meanwhile, and the periodic sweep recomputes
+    them. The remaining chunks are not tried: each attempt waits for the broker to refuse."""
+    from kombu.exceptions import KombuError
+
     from .tasks import recompute_persons
 
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        transaction.on_commit(lambda chunk=chunk: recompute_persons.delay(chunk))
+    for i, chunk in enumerate(chunks):
+        try:
+            recompute_persons.delay(chunk)
+        except (KombuError, OSError):
+            left = sum(len(c) for c in chunks[i:])
+            logger.warning("Broker unavailable: %d persons left marked dirty for the sweep", left, exc_info=True)
+            return
 
 
 def persons_with_stays_in(*, county_codes: Iterable[str], since: dt.datetime):

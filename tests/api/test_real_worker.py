@@ -3,93 +3,23 @@ eager mode (issue: status engine). Needs PostgreSQL (the worker is another proce
 the test database) and a broker: CI provides both and sets HEALTHKIT_REQUIRE_SERVICES=1, so there
 this test can never be skipped."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from apps.status.models import PersonStatus
+from tests.faults.helpers import needs_services, real_broker
 
-BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "")
-REQUIRED = os.environ.get("HEALTHKIT_REQUIRE_SERVICES") == "1"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _services_missing() -> str:
-    if not BROKER:
-        return "CELERY_TEST_BROKER_URL is not set"
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        return "the worker needs a shared PostgreSQL database"
-    return ""
-
-
-pytestmark = pytest.mark.skipif(bool(_services_missing()) and not REQUIRED, reason=_services_missing() or "-")
-
-
-def _reset_connections(app) -> None:
-    """Drop pooled broker connections so the next use connects to the configured broker. Eager
-    tasks also take a producer from kombu's global pools, so those are emptied too (a closed pool
-    left there would fail every later `delay`)."""
-    from kombu import pools
-
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    pools.reset()
+pytestmark = needs_services
 
 
 @pytest.fixture
 def worker(transactional_db):
-    missing = _services_missing()
-    assert not missing, f"required service missing: {missing}"
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = dict(os.environ, DATABASE_URL=url, CELERY_BROKER_URL=BROKER, DJANGO_SETTINGS_MODULE="config.settings.test")
     from config.celery import app
 
-    app.conf.broker_url = BROKER
-    app.conf.task_always_eager = False
-    _reset_connections(app)
-    app.control.purge()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "warning",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if app.control.ping(timeout=0.5):
-                    break
-            except Exception:  # noqa: BLE001 - the broker may still be starting
-                pass
-        else:
-            raise AssertionError("the Celery worker did not start")
+    with real_broker(app) as broker:
+        broker.worker(pool="solo")
         yield app
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        app.conf.task_always_eager = True
-        app.conf.broker_url = ""
-        _reset_connections(app)
 
 
 def test_a_feed_post_changes_the_status_through_the_worker(worker, monkeypatch):
