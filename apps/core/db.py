@@ -7,7 +7,15 @@ maintenance or the test runner's flush issues, is not a row operation). On SQLit
 development default, only UPDATE is refused: the test runner empties tables with DELETE.
 `fill_once` names a column that may be written once after insertion, in the transaction that
 creates the row, while it still holds `{}` (a release's status after).
+
+`purgeable` tables (the access log, never the audit of manual changes or releases) may lose rows
+to the retention purge only (apps.retention): on PostgreSQL a DELETE passes when the transaction
+has `SET LOCAL healthkit.retention_purge = 'on'`, and is refused otherwise. It guards against
+accidents, not against a database owner, who could drop the trigger anyway.
 """
+
+# The transaction-local setting that lets the retention purge delete rows of `purgeable` tables.
+RETENTION_PURGE_SETTING = "healthkit.retention_purge"
 
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION healthkit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -17,6 +25,10 @@ BEGIN
        AND (to_jsonb(OLD) -> fill_once) = '{}'::jsonb
        AND (to_jsonb(NEW) - fill_once) = (to_jsonb(OLD) - fill_once) THEN
         RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' AND TG_NARGS > 1 AND TG_ARGV[1] = 'purgeable'
+       AND current_setting('healthkit.retention_purge', true) = 'on' THEN
+        RETURN OLD;
     END IF;
     RAISE EXCEPTION '% rows can never be changed or deleted (append-only)', TG_TABLE_NAME
         USING ERRCODE = 'integrity_constraint_violation';
@@ -29,15 +41,16 @@ def _sqlite_columns(schema_editor, table: str) -> list[str]:
         return [row[1] for row in cursor.execute(f'PRAGMA table_info("{table}")').fetchall()]
 
 
-def append_only_install(schema_editor, table: str, fill_once: str = "") -> None:
+def append_only_install(schema_editor, table: str, fill_once: str = "", purgeable: bool = False) -> None:
     vendor = schema_editor.connection.vendor
     name = f"{table}_append_only"
     if vendor == "postgresql":
+        args = f"'{fill_once}', 'purgeable'" if purgeable else f"'{fill_once}'"
         schema_editor.execute(PG_FUNCTION, params=None)
         schema_editor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
         schema_editor.execute(
             f'CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON "{table}" '
-            f"FOR EACH ROW EXECUTE FUNCTION healthkit_append_only('{fill_once}')"
+            f"FOR EACH ROW EXECUTE FUNCTION healthkit_append_only({args})"
         )
     elif vendor == "sqlite":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -61,12 +74,12 @@ def append_only_remove(schema_editor, table: str) -> None:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-def append_only_operation(table: str, fill_once: str = ""):
+def append_only_operation(table: str, fill_once: str = "", purgeable: bool = False):
     """A migration operation installing the guard on `table` (and removing it on the way back)."""
     from django.db import migrations
 
     def forwards(apps, schema_editor):
-        append_only_install(schema_editor, table, fill_once)
+        append_only_install(schema_editor, table, fill_once, purgeable)
 
     def backwards(apps, schema_editor):
         append_only_remove(schema_editor, table)

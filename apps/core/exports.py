@@ -1,0 +1,22 @@
+"""Writing spreadsheets people open in Excel or WPS: a cell that starts like a formula (`=`, `+`,
+`-`, `@`, a tab or a carriage return) is run as one when the file is opened, so text that came
+from outside (a name, a reason, a feed's detail) could call out (`=HYPERLINK(…)`, DDE). Every
+hand-written CSV or XLSX export passes its cells through `escape_formula`; exports made with
+django-import-export are escaped by `IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`."""
+
+from collections.abc import Iterable
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value):
+    """The cell as text that a spreadsheet shows rather than runs: a leading `'` before a formula
+    start. Other values (numbers, dates, None) are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def escape_row(row: Iterable) -> list:
+    """Every cell of a row through `escape_formula`."""
+    return [escape_formula(cell) for cell in row]
