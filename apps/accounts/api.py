@@ -74,6 +74,11 @@ class RotateTokenView(CurrentTokenView):
     )
     def post(self, request):
         token = self.current(request)
+        partner = getattr(token.user, "partner", None) if token.user.is_partner else None
+        if partner is not None and not partner.is_active:
+            # A deactivated partner must not keep its access alive with fresh tokens; it may
+            # still revoke the one it holds.
+            raise PermissionDenied(_("This partner system is deactivated."))
         body = RotateRequest(data=request.data)
         body.is_valid(raise_exception=True)
         new = services.api_token_rotate(token=token, immediately=body.validated_data["immediately"])

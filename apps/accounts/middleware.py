@@ -5,10 +5,11 @@ authenticated by a token carry no session and are not touched here; a browser se
 API is held like any page, with a 403 in JSON instead of a redirect."""
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -31,6 +32,16 @@ def _open_paths() -> tuple[str, ...]:
     )
 
 
+def _is_token_request(request) -> bool:
+    """`Authorization: Token …`, the one scheme ApiTokenAuthentication answers for itself. Any
+    other header (`Bearer …`, `Basic …`) is ignored by it, and DRF would fall back to the session:
+    it must not open the way past the second factor."""
+    from .authentication import ApiTokenAuthentication
+
+    scheme = request.headers.get("Authorization", "").split(maxsplit=1)[:1]
+    return bool(scheme) and scheme[0].lower() == ApiTokenAuthentication.keyword.lower()
+
+
 class SecondFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,7 +55,17 @@ class SecondFactorMiddleware:
             held = self._held_at_second_factor(request, user)
             if held:
                 return held
-        return self.get_response(request)
+            return self.get_response(request)
+        response = self.get_response(request)
+        self._stamp_login(request)
+        return response
+
+    def _stamp_login(self, request):
+        """A session that has just logged in is idle from the login on, not from its first page:
+        logging in and walking away is idleness too. (Token requests carry no session login.)"""
+        session = getattr(request, "session", None)
+        if settings.SESSION_IDLE_SECONDS and session is not None and session.get(SESSION_KEY):
+            session.setdefault(SESSION_SEEN, int(time.time()))
 
     def _idle_expired(self, request):
         """Log out a session untouched for SESSION_IDLE_SECONDS (the cookie's own age is the
@@ -59,7 +80,7 @@ class SecondFactorMiddleware:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("Your session has expired. Log in again.")}, status=401)
             messages.info(request, _("You were logged out after %(minutes)d idle minutes.") % {"minutes": idle // 60})
-            return redirect(f"{reverse('admin:login')}?next={request.path}")
+            return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
         if seen is None or now - seen >= 60:
             request.session[SESSION_SEEN] = now
         return None
@@ -73,10 +94,10 @@ class SecondFactorMiddleware:
         if path.startswith(OPEN_PREFIXES) or path in _open_paths():
             return None
         if path.startswith("/api/"):
-            if request.headers.get("Authorization"):
-                return None  # a token request: DRF authenticates it, the session plays no part
+            if _is_token_request(request):
+                return None  # DRF authenticates the token (or answers 401); the session plays no part
             return JsonResponse({"detail": _("Pass the second factor (one-time code) first.")}, status=403)
         from django_otp import devices_for_user
 
         target = "second_factor:verify" if any(devices_for_user(user, confirmed=True)) else "second_factor:setup"
-        return redirect(f"{reverse(target)}?next={path}")
+        return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -20,3 +20,27 @@ def escape_formula(value):
 def escape_row(row: Iterable) -> list:
     """Every cell of a row through `escape_formula`."""
     return [escape_formula(cell) for cell in row]
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]):
+    """A CSV download (UTF-8 with a byte-order mark, so Excel and WPS read Chinese right), every
+    cell escaped, streamed so a large export never sits in memory."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(escape_row(header))
+        for row in rows:
+            yield writer.writerow(escape_row(row))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

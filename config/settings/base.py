@@ -148,7 +148,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 
 # Login protection (django-axes): after AXES_FAILURE_LIMIT failed logins for one username from one
-# address, that pair is locked out for AXES_COOLOFF_TIME hours; an administrator can lift it early
+# address, that pair is locked out for AXES_COOLOFF_TIME hours, counted again from every further try
+# during the lock-out (django-axes' default: guessing on does not wait it out); an administrator can lift it early
 # (`manage.py axes_reset_username USERNAME`). Attempts are kept in the database, so every web
 # process sees them.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
