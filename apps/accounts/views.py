@@ -54,7 +54,12 @@ def setup(request):
             otp_login(request, device)
             messages.success(request, _("Your authenticator is set up. It will ask for a code at each login."))
             return redirect(_next(request))
-        form.add_error("otp_token", _("That code is not right. Check the time on your phone and try again."))
+        form.add_error(
+            "otp_token",
+            _(
+                "That code is not right, or came too soon after a wrong one: check the time on your phone, wait a moment and try again."
+            ),
+        )
     url = device.config_url
     return _page(
         request,

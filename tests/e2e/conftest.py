@@ -68,12 +68,18 @@ def browser(monkeypatch):
 
 @pytest.fixture
 def page(browser):
-    """A fresh browser context (no cookies) in Chinese, at a desktop size."""
+    """A fresh browser context (no cookies) in Chinese, at a desktop size. The test fails if any
+    page it opened broke the Content Security Policy (a blocked inline script or style) or threw a
+    script error: what the policy blocks silently would otherwise go unnoticed."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     yield tab
     context.close()
+    assert problems == [], f"the browser reported: {problems}"
 
 
 @pytest.fixture
