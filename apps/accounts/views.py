@@ -36,7 +36,10 @@ def _next(request) -> str:
 
 
 def _page(request, template: str, context: dict) -> TemplateResponse:
-    return TemplateResponse(request, template, {**admin.site.each_context(request), **context})
+    # No sidebar: nothing in it opens before the second factor is passed.
+    return TemplateResponse(
+        request, template, {**admin.site.each_context(request), "is_nav_sidebar_enabled": False, **context}
+    )
 
 
 @never_cache

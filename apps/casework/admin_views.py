@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from apps.accounts import access
 from apps.accounts.choices import Role
+from apps.audit.services import access_log_record
 from apps.core.clock import LOCAL_TZ
 from apps.core.errors import NotFoundInJurisdiction, NotPermitted
 from apps.evidence.choices import OrderKind
@@ -96,6 +97,10 @@ def _render(request, template: str, context: dict, status: int = 200) -> Templat
 
 
 def _action_page(request, *, title, person, form, submit, why, status=200, intro="", danger=False):
+    """One action's form, with the person's masked identity and status: a look-up of the person,
+    logged (SPEC §7) when the page is opened, with the work item it came from or the action."""
+    if request.method == "GET":
+        access_log_record(actor=request.user, person=person, why=why or str(title), via="admin")
     row = status_current(person_id=person.pk)
     return _render(
         request,
@@ -493,7 +498,6 @@ def order_end(request, order_id: int):
 def reveal(request, ref: str):
     """The clear name, ID number and phone numbers of one person (to call them, or to check an ID
     card at the door), for a reason that is logged; shown once, on this page only."""
-    from apps.audit.services import access_log_record
     from apps.people.services import person_identity_clear
 
     person = _visible_person(request, ref, "person.reveal")

@@ -14,6 +14,9 @@ has `SET LOCAL healthkit.retention_purge = 'on'`, and is refused otherwise. It g
 accidents, not against a database owner, who could drop the trigger anyway.
 """
 
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db.migrations.operations import AddIndex
+
 # The transaction-local setting that lets the retention purge delete rows of `purgeable` tables.
 RETENTION_PURGE_SETTING = "healthkit.retention_purge"
 
@@ -85,3 +88,19 @@ def append_only_operation(table: str, fill_once: str = "", purgeable: bool = Fal
         append_only_remove(schema_editor, table)
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+class AddIndexOnline(AddIndexConcurrently):
+    """An index added to a big table without locking out writes: CREATE INDEX CONCURRENTLY on
+    PostgreSQL (the migration must set `atomic = False`), a plain CREATE INDEX elsewhere (SQLite,
+    the embedded first run, where the tables are small)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

@@ -115,6 +115,8 @@ class Stay(FeedRecord):
             models.Index(fields=["area", "departed_at"], name="stay_area_departed"),
             models.Index(fields=["person", "departed_at"], name="stay_person_departed"),
             models.Index(fields=["phone_hash", "departed_at"], name="stay_phone_departed"),
+            # The retention purge's walk over departed telecom stays (apps.retention).
+            models.Index(fields=["departed_at"], name="stay_telecom_departed", condition=models.Q(source="telecom")),
         ]
 
     def __str__(self) -> str:

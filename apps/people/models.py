@@ -76,7 +76,11 @@ class Phone(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["person", "number_hash", "channel"], name="phone_person_number_channel")
         ]
-        indexes = [models.Index(fields=["number_hash", "person"], name="phone_hash_person")]
+        indexes = [
+            models.Index(fields=["number_hash", "person"], name="phone_hash_person"),
+            # The retention purge's walk over unbound numbers (apps.retention).
+            models.Index(fields=["unbound_at"], name="phone_unbound", condition=models.Q(unbound_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_number} ({self.get_channel_display()})"

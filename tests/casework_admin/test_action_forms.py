@@ -351,3 +351,18 @@ def test_deciding_a_registration_is_refused(registration, clock, username, code)
     assert c.post(decide_url(registration), {"decision": "home_observation", "note": "x"}).status_code == code
     registration.refresh_from_db()
     assert registration.status == "pending"
+
+
+@pytest.mark.parametrize("action", ["release", "orders/new", "verify", "identity"])
+def test_opening_an_action_page_is_a_logged_look_up(case, clock, action):
+    from apps.audit.models import AccessLog
+
+    c = admin_client("worker_a")
+    assert c.get(f"/admin/casework/persons/{case.wang.ref}/{action}/?why=queue-item-7").status_code == 200
+    assert list(AccessLog.objects.filter(person=case.wang).values_list("actor__username", "why", "via")) == [
+        ("worker_a", "queue-item-7", "admin")
+    ]
+    # Without a work item, the action's title is the reason; a refused POST logs nothing more.
+    c.get(f"/admin/casework/persons/{case.wang.ref}/{action}/")
+    assert AccessLog.objects.filter(person=case.wang).count() == 2
+    assert AccessLog.objects.filter(person=case.wang).exclude(why="queue-item-7").get().why != ""
