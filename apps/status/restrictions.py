@@ -100,10 +100,39 @@ class RestrictionsPage:
     next_cursor: str | None
 
 
+# Statuses are dated when computed, inside transactions that commit a moment later. `as_of` stays
+# this far before the start of the oldest transaction still open (it may yet commit a change dated
+# after its start), which also covers clock skew between the app servers and the database.
+COMMIT_MARGIN = dt.timedelta(seconds=2)
+
+
+def open_transactions_since() -> dt.datetime | None:
+    """When the oldest transaction of another client on this database began, if one is open now
+    (PostgreSQL); None on SQLite, where one writer at a time commits before anyone reads."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+        )
+        return cursor.fetchone()[0]
+
+
 def restrictions_catch_up(*, limit: int = CATCH_UP_LIMIT) -> dt.datetime:
     """Recompute the statuses that are due or dirty (in chunks, by person id) and return `as_of`:
     now, or — when more than `limit` were due — just before the earliest clock-driven change
-    still pending (its transition will be dated then)."""
+    still pending (its transition will be dated then); and never later than the start of a
+    transaction still open elsewhere, less COMMIT_MARGIN: a change it commits after this read is
+    dated after `as_of`, so the next poll (`changed_since=as_of`) brings it."""
+    t = _catch_up(limit=limit)
+    oldest = open_transactions_since()
+    return min(t, oldest - COMMIT_MARGIN) if oldest is not None else t
+
+
+def _catch_up(*, limit: int) -> dt.datetime:
     t = now()
     due = Q(next_change_at__lte=t) | Q(dirty_since__isnull=False)
     done, last = 0, 0
