@@ -68,6 +68,12 @@ class HotelStay(models.Model):
         verbose_name_plural = _("hotel stays")
         ordering = ["-checked_in_at"]
         indexes = [models.Index(fields=["hotel", "checked_out_at"], name="hotelstay_hotel_out")]
+        constraints = [
+            # One open stay a guest a hotel, whatever two desks or a double click send at once.
+            models.UniqueConstraint(
+                fields=["hotel", "person"], condition=models.Q(checked_out_at__isnull=True), name="hotelstay_one_open"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.hotel}"

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from apps.accounts import access
@@ -187,18 +187,23 @@ def _check_in(*, actor, hotel: Organisation, guest: GuestInput) -> tuple[HotelSt
         departed_at=None,
         **common,
     )
-    hotel_stay = HotelStay.objects.create(
-        hotel=hotel,
-        person=person,
-        checked_in_at=checked_in_at,
-        nat=lab,
-        nat_sampled_at=nat.sampled_at if nat else None,
-        nat_result=nat.result if nat else "",
-        nat_at_hotel=bool(nat and nat.at_hotel),
-        stay=stay,
-        declaration=declaration,
-        registered_by=actor,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the race below is answered, not a 500
+            hotel_stay = HotelStay.objects.create(
+                hotel=hotel,
+                person=person,
+                checked_in_at=checked_in_at,
+                nat=lab,
+                nat_sampled_at=nat.sampled_at if nat else None,
+                nat_result=nat.result if nat else "",
+                nat_at_hotel=bool(nat and nat.at_hotel),
+                stay=stay,
+                declaration=declaration,
+                registered_by=actor,
+            )
+    except IntegrityError as exc:
+        # Another check-in of the same guest committed between the check above and this insert.
+        raise Conflict(_("This guest is already checked in at this hotel."), code="checked_in") from exc
     return hotel_stay, before
 
 

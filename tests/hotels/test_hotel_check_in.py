@@ -240,3 +240,23 @@ def test_bad_input_is_refused_with_field_errors(hotels):
         )
         assert r.status_code == 400 and "checked_out_at" in r.json()
     assert HotelStay.objects.count() == 1
+
+
+def test_two_desks_checking_in_the_same_guest_at_once_keep_one_open_stay(hotels):
+    """The check for an open stay and the insert are not atomic against another desk: the
+    database's partial unique constraint answers the second desk 409, and nothing of its
+    check-in is kept."""
+    from unittest import mock
+
+    w = hotels
+    with time_machine.travel(at(2021, 8, 5, 14), tick=False):
+        assert check_in(w.hotel).status_code == 201
+        counts = (Ingestion.objects.count(), Stay.objects.count(), AuditEvent.objects.count())
+        # The other desk's check ran before the first insert committed: it saw no open stay.
+        with mock.patch.object(HotelStay.objects, "select_for_update") as racing:
+            racing.return_value.filter.return_value.exists.return_value = False
+            r = check_in(w.hotel)
+        assert racing.called
+        assert r.status_code == 409 and r.json()["detail"]
+    assert HotelStay.objects.filter(checked_out_at__isnull=True).count() == 1
+    assert (Ingestion.objects.count(), Stay.objects.count(), AuditEvent.objects.count()) == counts

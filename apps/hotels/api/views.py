@@ -1,14 +1,14 @@
 """Hotel guest registration (API.md "Staff actions"): check-in, check-out and the current guests
 with their colour. Views only parse input and shape output; the services decide."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.accounts.access import ACTION_ROLES
 from apps.accounts.choices import Role
-from apps.core.api import BaseAPIView
+from apps.core.api import BaseAPIView, MomentField, error_responses
 from apps.core.clock import LOCAL_TZ as _TZ
 from apps.evidence.choices import LabResultValue
 from apps.people.choices import IdType
@@ -25,19 +25,19 @@ class GuestPersonSerializer(serializers.Serializer):
 
 
 class NatSerializer(serializers.Serializer):
-    sampled_at = serializers.DateTimeField()
+    sampled_at = MomentField()
     result = serializers.ChoiceField(choices=LabResultValue.choices)
     at_hotel = serializers.BooleanField(required=False, default=False)
 
 
 class CheckInSerializer(serializers.Serializer):
     person = GuestPersonSerializer()
-    checked_in_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    checked_in_at = MomentField(required=False, allow_null=True, default=None)
     nat = NatSerializer(required=False, allow_null=True, default=None)
 
 
 class CheckOutSerializer(serializers.Serializer):
-    checked_out_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    checked_out_at = MomentField(required=False, allow_null=True, default=None)
 
 
 def hotel_stay_json(hotel_stay) -> dict:
@@ -86,6 +86,14 @@ GUEST_RESPONSE = inline_serializer(
     },
     many=True,
 )
+GUESTS_PAGE = inline_serializer(
+    "CurrentGuestsPage",
+    {
+        "next": serializers.URLField(allow_null=True, help_text="the URL of the next page, or null"),
+        "previous": serializers.URLField(allow_null=True, help_text="the URL of the previous page, or null"),
+        "results": GUEST_RESPONSE,
+    },
+)
 
 
 class GuestPagination(CursorPagination):
@@ -104,7 +112,7 @@ class HotelStaysView(BaseAPIView):
         "GET": (Role.HOTEL_STAFF, Role.TOURISM_OFFICER, Role.CDC_OFFICER),
     }
 
-    @extend_schema(request=CheckInSerializer, responses={201: HOTEL_STAY_RESPONSE})
+    @extend_schema(request=CheckInSerializer, responses={201: HOTEL_STAY_RESPONSE, **error_responses(409)})
     def post(self, request):
         data = CheckInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -118,7 +126,13 @@ class HotelStaysView(BaseAPIView):
         body = {**hotel_stay_json(outcome.hotel_stay), "message": outcome.message, "status": outcome.status}
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: GUEST_RESPONSE})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="from `next` or `previous` of the page before"),
+            OpenApiParameter("page_size", int, description=f"guests per page, at most {GuestPagination.max_page_size}"),
+        ],
+        responses={200: GUESTS_PAGE, **error_responses(404)},
+    )
     def get(self, request):
         paginator = GuestPagination()
         page = paginator.paginate_queryset(selectors.current_guests(request.user), request, view=self)
@@ -141,7 +155,7 @@ class HotelStaysView(BaseAPIView):
 class HotelStayCheckOutView(BaseAPIView):
     allowed_roles = ACTION_ROLES["hotel.check_out"]
 
-    @extend_schema(request=CheckOutSerializer, responses={200: HOTEL_STAY_RESPONSE})
+    @extend_schema(request=CheckOutSerializer, responses={200: HOTEL_STAY_RESPONSE, **error_responses(409)})
     def post(self, request, hotel_stay_id: str):
         data = CheckOutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
