@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.access import OPEN_APPEAL_STATES, registrations_visible_to
 from apps.accounts.choices import Role
 from apps.appeals.models import Appeal
+from apps.areas.selectors import policy_at
 from apps.core.clock import LOCAL_TZ, now
 from apps.evidence.models import (
     Association,
@@ -203,8 +204,17 @@ def person_timeline(person: Person, *, per_kind: int = TIMELINE_PER_KIND) -> Tim
             truncated.append(kind)
         return rows
 
-    numbers = Phone.objects.filter(person=person).values("number_hash")
-    stays = Stay.objects.filter(Q(person=person) | Q(phone_hash__in=numbers)).select_related("area")
+    # A number's stays belong to the person only while the number did (SPEC §2, as the engine
+    # counts them): overlapping its binding until `phone_unbind_days` after unbinding. Another
+    # holder's movements before or after are never shown.
+    unbind_grace = dt.timedelta(days=policy_at(t).phone_unbind_days)
+    through_phones = Q(pk__in=[])
+    for phone in Phone.objects.filter(person=person).only("number_hash", "bound_at", "unbound_at"):
+        held = Q(phone_hash=phone.number_hash) & (Q(departed_at__isnull=True) | Q(departed_at__gte=phone.bound_at))
+        if phone.unbound_at is not None:
+            held &= Q(arrived_at__lt=phone.unbound_at + unbind_grace)
+        through_phones |= held
+    stays = Stay.objects.filter(Q(person=person) | through_phones).select_related("area")
     for s in take("stay", stays.order_by("-arrived_at", "-pk")):
         details = []
         if s.person_id != person.pk:

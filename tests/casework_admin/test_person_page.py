@@ -237,3 +237,29 @@ def test_orders_and_registrations_in_progress_offer_their_actions(recorded, cloc
     assert ends["centralized"] == "" and ends["home"]
     assert ObservationOrder.objects.filter(person=recorded.wang).count() == 2
     assert Person.objects.get(pk=recorded.wang.pk).status.state == "red"
+
+
+def test_the_timeline_shows_a_number_s_stays_only_while_it_belonged_to_the_person(case, clock):
+    """A phone number changes hands: its earlier holder's movements (before the binding) and a
+    later holder's (past `phone_unbind_days` after unbinding) are never on this person's page;
+    those inside the period, and up to the edge of the grace, are."""
+    from apps.casework.selectors import person_timeline
+
+    with time_machine.travel(at(2021, 7, 28, 9), tick=False):
+        phones = [{"number": PHONE, "channel": "wechat", "bound_at": iso(2021, 7, 10), "unbound_at": iso(2021, 7, 12)}]
+        case.person(WANG, community="CA", phones=phones)
+
+        def telecom(ext, arrived, departed):
+            s = stay(None, ext, RISK_CITY, arrived, departed, precision="city", source="telecom", phone=PHONE)
+            case.feed("stays", s)
+
+        telecom("before", iso(2021, 7, 1, 8), iso(2021, 7, 9, 23, 59))  # left a minute before the binding
+        telecom("bound", iso(2021, 7, 10, 8), iso(2021, 7, 10, 20))
+        telecom("grace", iso(2021, 7, 25, 23, 59), iso(2021, 7, 26, 8))  # arrived a minute inside 14 days
+        telecom("after", iso(2021, 7, 26, 0), iso(2021, 7, 26, 8))  # 14 days after unbinding: not ours
+    from apps.evidence.models import Stay
+
+    ids = [e.id for e in person_timeline(Person.objects.get(pk=case.wang.pk)).entries if e.kind == "stay"]
+    shown = set(Stay.objects.filter(pk__in=ids).values_list("external_id", flat=True))
+    assert {"bound", "grace"} <= shown
+    assert not {"before", "after"} & shown
