@@ -26,7 +26,7 @@ from apps.audit.models import AuditEvent
 from apps.core.clock import now
 from apps.core.errors import DomainError, NotFoundInJurisdiction
 from apps.evidence.choices import OrderKind, Origin
-from apps.evidence.models import Ingestion, ObservationOrder
+from apps.evidence.models import Ingestion, ObservationOrder, ingestions_settled
 from apps.people.models import Person
 from apps.people.services import person_upsert
 from apps.status.models import Popup, Release, ReleaseAttachment
@@ -46,7 +46,9 @@ class Conflict(DomainError):
 
 
 def evidence_watermark() -> int:
-    """The newest ingestion id: a release made now covers everything ingested up to it (SPEC §5)."""
+    """The newest ingestion id: a release made now covers everything ingested up to it (SPEC §5).
+    Read once every batch being written has committed, so no id below it is still unseen."""
+    ingestions_settled()
     return Ingestion.objects.aggregate(m=Max("pk"))["m"] or 0
 
 
@@ -133,6 +135,9 @@ def popups_release(
     if not ids:
         return outcome
 
+    # The watermark first, before any row is locked (waiting for batches being written must not
+    # wait on this transaction): evidence committed after it raises the popup again.
+    watermark = evidence_watermark()
     # Bring every status up to date first: a popup that has cleared on its own is not released.
     before_rows = status_refresh_many(person_ids=ids)
     persons = Person.objects.in_bulk(ids)
@@ -150,7 +155,6 @@ def popups_release(
         return outcome
 
     t = now()
-    watermark = evidence_watermark()
     before = {pid: status_payload(persons[pid], before_rows[pid]) for pid in ids}
     releases = [
         Release(
@@ -483,6 +487,25 @@ def itinerary_verify(
 # --- corrections ----------------------------------------------------------------------------------
 
 
+def _learnt_by_correction(obj, *, actor, fields: Sequence[str]) -> None:
+    """A corrected fact is new knowledge: it is learnt now, through a staff ingestion, so a release
+    made before the correction does not cover it and the popup it warrants is raised again."""
+    names = {f.name for f in obj._meta.concrete_fields}
+    if "ingestion" not in names:
+        return
+    ingestion = _staff_ingestion(
+        feed="correction",
+        actor=actor,
+        payload={"model": obj._meta.label_lower, "id": str(obj.pk), "fields": sorted(fields)},
+    )
+    learnt = {"ingestion": ingestion}
+    if "ingested_at" in names:
+        learnt["ingested_at"] = ingestion.received_at
+    type(obj).objects.filter(pk=obj.pk).update(**learnt)
+    for name, value in learnt.items():
+        setattr(obj, name, value)
+
+
 @transaction.atomic
 def record_corrected(
     *,
@@ -507,6 +530,7 @@ def record_corrected(
 
         raise NotPermitted(_("Only a superuser corrects records by hand."))
     reason = _require_reason(reason, "correction_reason")
+    _learnt_by_correction(obj, actor=actor, fields=fields)
     person_ids = {pid for pid in (getattr(obj, "person_id", None), previous_person_id) if pid}
     if getattr(obj, "phone_hash", ""):
         person_ids |= set(Phone.objects.filter(number_hash=obj.phone_hash).values_list("person_id", flat=True))

@@ -17,6 +17,7 @@ from apps.core.admin import (
 )
 from apps.core.clock import now
 
+from .choices import Origin
 from .models import (
     Association,
     DeclaredPlace,
@@ -46,8 +47,15 @@ class FeedRecordAdmin(PersonScopedAdminMixin, SuperuserWritesMixin, BigTableMixi
     search_help_text = _("The external id, or the person's full ID number or reference.")
     list_select_related = ("person",)
     autocomplete_fields = ("person",)
-    raw_id_fields = ("ingestion",)
-    readonly_fields = ("content_hash",)
+    # Where a fact came from and when it was learnt are never typed in: a correction is learnt
+    # through its own staff ingestion (apps.casework.services.record_corrected).
+    readonly_fields = ("ingestion", "ingested_at", "origin", "content_hash")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.ingested_at = now()
+            obj.origin = Origin.STAFF
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Stay)

@@ -26,6 +26,23 @@ from .choices import (
     StaySource,
 )
 
+# Ingestion ids and releases' watermarks (SPEC §5): an id is handed out under a shared advisory
+# lock held until the inserting transaction ends; `ingestions_settled()` takes the lock exclusively
+# for a moment, so every id up to the newest it then reads has committed. Without it a release
+# could cover the id of a batch still being written, whose evidence it never saw.
+INGESTION_LOCK = 724203
+
+
+def ingestions_settled() -> None:
+    """Wait until every ingestion being written has committed or rolled back (PostgreSQL; on
+    SQLite one writer at a time does this already)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [INGESTION_LOCK])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [INGESTION_LOCK])
+
 
 class Ingestion(models.Model):
     """One accepted batch (or one staff or person action), kept as received."""
@@ -54,6 +71,14 @@ class Ingestion(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.feed} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args, **kwargs):
+        from django.db import connection
+
+        if self._state.adding and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # see INGESTION_LOCK
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [INGESTION_LOCK])
+        super().save(*args, **kwargs)
 
     # The batch as received holds clear ID and phone numbers: it is kept encrypted, like every
     # personal value, and read back only by code that needs it (a replay, an investigation).

@@ -53,3 +53,37 @@ def test_a_superuser_corrects_a_stay_with_a_reason_and_the_status_follows(world,
         delete = reverse("admin:evidence_stay_delete", args=[record.pk])
         assert client.post(delete, {"post": "yes"}).status_code == 403
         assert Stay.objects.filter(pk=record.pk).exists()
+
+
+def test_a_correction_after_a_release_is_new_knowledge_and_raises_the_popup_again(world):
+    """A release covers what was learnt before it. A superuser's later correction of a stay is
+    learnt then, through its own staff ingestion, so the popup it warrants comes back."""
+    from apps.casework.services import popups_release, record_corrected
+    from apps.evidence.models import Ingestion
+    from apps.people.models import Person
+    from apps.status.models import Release
+
+    checked = {"itinerary_verified": True, "nat_negative": True, "commitment_signed": True}
+    with time_machine.travel(at(2021, 7, 28, 9), tick=False):
+        world.person(IDN, community="CA")
+        world.feed("stays", stay(IDN, "G1", RISK_COUNTY, iso(2021, 7, 20, 8), iso(2021, 7, 22, 8)))
+        world.designate(RISK_COUNTY, "medium", iso(2021, 7, 28, 0))
+        assert [p["number"] for p in world.status(IDN)["popups"]] == [3]
+        person = Person.objects.get(id_hash__isnull=False, community__code="CA")
+        popups_release(
+            actor=User.objects.get(username="worker_a"), person_ids=[person.pk], reason="已核实", checklist=checked
+        )
+        assert world.status(IDN)["state"] == "green"
+        watermark = Release.objects.get(person=person).evidence_watermark
+    with time_machine.travel(at(2021, 7, 28, 11), tick=False):
+        record = Stay.objects.get(external_id="G1")
+        Stay.objects.filter(pk=record.pk).update(departed_at=at(2021, 7, 25, 8))  # left later than fed
+        record.refresh_from_db()
+        root = User.objects.create_superuser("root", password="pw")
+        record_corrected(actor=root, obj=record, reason="铁路更正离开时间", fields=["departed_at"])
+        record.refresh_from_db()
+        assert record.ingestion_id > watermark
+        assert Ingestion.objects.get(pk=record.ingestion_id).feed == "correction"
+        assert record.ingested_at == at(2021, 7, 28, 11)
+        body = world.status(IDN)
+        assert [p["number"] for p in body["popups"]] == [3], "raised again by the corrected stay"

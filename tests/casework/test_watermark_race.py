@@ -1,0 +1,62 @@
+"""A release's watermark never covers a batch still being written (PostgreSQL, where transactions
+overlap): ingestion ids are handed out under a shared advisory lock held to commit, and the
+watermark is read only once every batch in flight has committed — so evidence the release never
+saw always has an id above it, and raises the popup again."""
+
+import os
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from apps.casework.services import evidence_watermark
+from apps.core.clock import now
+from apps.evidence.models import Ingestion
+
+POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+pytestmark = pytest.mark.skipif(
+    not POSTGRES and os.environ.get("HEALTHKIT_REQUIRE_SERVICES") != "1",
+    reason="overlapping transactions need PostgreSQL",
+)
+
+
+def in_thread(target):
+    def run():
+        try:
+            target()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_the_watermark_waits_for_a_batch_being_written_and_then_covers_it(transactional_db):
+    Ingestion.objects.create(feed="stays", received_at=now())
+    written, commit, seen = threading.Event(), threading.Event(), {}
+
+    def slow_batch():
+        with transaction.atomic():
+            seen["batch"] = Ingestion.objects.create(feed="stays", received_at=now()).pk
+            # A later batch commits first: its id is above the one still being written.
+            written.set()
+            assert commit.wait(20)
+
+    def quick_batch():
+        seen["quick"] = Ingestion.objects.create(feed="stays", received_at=now()).pk
+
+    writer = in_thread(slow_batch)
+    assert written.wait(20)
+    in_thread(quick_batch).join(20)
+    assert seen["quick"] > seen["batch"]
+
+    release = in_thread(lambda: seen.setdefault("watermark", evidence_watermark()))
+    release.join(1.0)
+    assert release.is_alive(), "the watermark must wait for the batch still being written"
+    commit.set()
+    writer.join(20)
+    release.join(20)
+    assert seen["watermark"] >= seen["quick"] > seen["batch"]
+    assert Ingestion.objects.filter(pk=seen["batch"]).exists()
