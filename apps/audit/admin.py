@@ -22,7 +22,7 @@ def _person(person) -> str:
     return f"{person.display_name} {person.display_id} ({person.ref})" if person else ""
 
 
-def _export(modeladmin, request, queryset, name: str, header: list[str], row):
+def _export(request, queryset, name: str, header: list[str], row):
     """The selected rows as CSV for the auditor, the persons masked; the export is audited."""
     queryset = queryset.order_by("at", "id")[:EXPORT_MAX_ROWS]
     audit_event_record(
@@ -47,7 +47,6 @@ class AuditEventAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseA
     @admin.action(description=_("Export the selected events (CSV)"), permissions=["view"])
     def export_csv(self, request, queryset):
         return _export(
-            self,
             request,
             queryset.select_related("actor", "actor_org", "person"),
             "audit-events",
@@ -97,7 +96,6 @@ class AccessLogAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseAd
     @admin.action(description=_("Export the selected look-ups (CSV)"), permissions=["view"])
     def export_csv(self, request, queryset):
         return _export(
-            self,
             request,
             queryset.select_related("actor", "person"),
             "access-log",
