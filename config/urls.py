@@ -16,3 +16,6 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("apps.core.urls")),
 ]
+
+# JSON under /api/, the admin's page elsewhere (only when DEBUG is off: Django's debug page wins).
+handler404 = "apps.core.api.not_found"

@@ -48,7 +48,9 @@ def _info(token: ApiToken) -> dict:
     }
 
 
-class CurrentTokenView(BaseAPIView):
+class TokenView(BaseAPIView):
+    """Acts on the token the request is made with."""
+
     def get_permissions(self):
         return [IsAuthenticated()]
 
@@ -57,12 +59,14 @@ class CurrentTokenView(BaseAPIView):
             raise PermissionDenied(_("Call this with the token itself (Authorization: Token …)."))
         return request.auth
 
+
+class CurrentTokenView(TokenView):
     @extend_schema(responses={200: TokenInfo})
     def get(self, request):
         return Response(_info(self.current(request)))
 
 
-class RotateTokenView(CurrentTokenView):
+class RotateTokenView(TokenView):
     @extend_schema(
         request=RotateRequest,
         responses={
@@ -89,7 +93,7 @@ class RotateTokenView(CurrentTokenView):
         )
 
 
-class RevokeTokenView(CurrentTokenView):
+class RevokeTokenView(TokenView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         services.api_token_revoke(token=self.current(request))

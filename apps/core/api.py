@@ -1,13 +1,28 @@
-"""Shared API plumbing: the exception handler that turns service errors into API.md's JSON."""
+"""Shared API plumbing: the exception handler that turns service errors into API.md's JSON, the
+base view, and the error responses every operation documents in the published schema."""
+
+import datetime as dt
+import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .clock import LOCAL_TZ
 from .errors import DomainError
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 
 def exception_handler(exc, context):
@@ -19,7 +34,108 @@ def exception_handler(exc, context):
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message}, status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away (a failover, a dropped connection, a lock timeout): the request's
+        # transaction was rolled back, so the client may send it again as it was (a feed re-send
+        # is stored once, by source and external id). A 503 with a retry hint says so; a 500 with
+        # a stack trace would not.
+        logger.warning("Database unavailable, answered 503: %s", exc, exc_info=True)
+        response = Response(
+            {"detail": _("The service is briefly unavailable. Send the same request again shortly.")},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return drf_exception_handler(exc, context)
+
+
+# --- moments ---------------------------------------------------------------------------------------
+
+# The times the service can meaningfully hold. Outside them a time is a typo or garbage, and
+# before 1901 Asia/Shanghai had a local mean time offset (+08:05:43) that no ISO 8601 / RFC 3339
+# reader accepts, so a stored year-762 designation would be echoed back as a broken timestamp.
+EARLIEST_MOMENT = dt.datetime(2000, 1, 1, tzinfo=LOCAL_TZ)
+LATEST_MOMENT = dt.datetime(2100, 1, 1, tzinfo=LOCAL_TZ)
+
+
+class MomentField(serializers.DateTimeField):
+    """A time in the API's input: ISO 8601 with offset (API.md), from 2000 up to 2100."""
+
+    default_error_messages = {"out_of_range": _("Give a time from 2000 up to 2100.")}
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if not EARLIEST_MOMENT <= moment < LATEST_MOMENT:
+            self.fail("out_of_range")
+        return moment
+
+
+# --- errors in the published schema --------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """`{"detail": "..."}`: why the request was refused (API.md: errors are JSON)."""
+
+    detail = serializers.CharField()
+
+
+ERROR_DESCRIPTIONS = {
+    400: 'Invalid input: field errors `{"field": ["message"]}` or `{"detail": "message"}`.',
+    401: "No valid token (or session).",
+    403: "The caller's role or scope may not do this.",
+    404: "No such object, or it lies outside the caller's jurisdiction.",
+    409: "The object's state does not allow this (already done, already ended, ...).",
+    415: "A body that is not JSON (or a form) the API can read.",
+    503: "The database is briefly unavailable; nothing of the request was kept. Send it again after `Retry-After` seconds.",
+}
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """Field errors as DRF gives them: a list of messages per field, an object for a nested field,
+    a list of objects for a list of nested objects; `detail` for an error of the request as a
+    whole. Its schema is `ValidationErrorSchema`'s: a serializer cannot say "any field name"."""
+
+
+class ValidationErrorSchema(OpenApiSerializerExtension):
+    target_class = ValidationErrorSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return {
+            "type": "object",
+            "description": ERROR_DESCRIPTIONS[400],
+            "properties": {"detail": {"type": "string"}},
+            "additionalProperties": {"anyOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+        }
+
+
+def error_responses(*codes: int) -> dict:
+    """`extend_schema(responses={200: ..., **error_responses(404, 409)})` for the errors an
+    operation gives beyond the ones every operation documents (`ApiAutoSchema`)."""
+    return {
+        code: OpenApiResponse(
+            ValidationErrorSerializer if code == 400 else ErrorSerializer, description=ERROR_DESCRIPTIONS[code]
+        )
+        for code in codes
+    }
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's schema, telling partners the errors they really get (API.md): 400, 401,
+    403 and 503 (a database outage, `exception_handler`) on every operation (any query string may be invalid: `refuse_null_characters`), 415 on
+    every one that takes a body, 404 on every one with an id in its path; views add the others
+    with `error_responses`."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = [400, 401, 403, 503]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append(415)
+        if "{" in self.path:
+            codes.append(404)
+        for code, response in error_responses(*codes).items():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
+        return dict(sorted(responses.items()))
 
 
 class BaseAPIView(APIView):
@@ -28,8 +144,35 @@ class BaseAPIView(APIView):
 
     required_scopes: tuple | dict = ()
     allowed_roles: tuple | dict = ()
+    schema = ApiAutoSchema()
 
     def get_permissions(self):
         from apps.accounts.permissions import ScopeOrRole
 
         return [IsAuthenticated(), ScopeOrRole()]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refuse_null_characters(request, kwargs)
+
+
+def refuse_null_characters(request, path_kwargs: dict) -> None:
+    """Ids in the path and query parameters are compared with text columns as they come, and
+    PostgreSQL refuses a NUL character in any text (a 500). No id holds one: 404; a query parameter
+    with one is invalid (400), as serializer fields already say for the body."""
+    if any("\x00" in str(value) for value in path_kwargs.values()):
+        raise NotFound()
+    bad = sorted({name for name, values in request.query_params.lists() if any("\x00" in v for v in values)})
+    if bad:
+        raise ValidationError({name: [ProhibitNullCharactersValidator.message] for name in bad})
+
+
+def not_found(request, exception=None):
+    """Django's 404 page, but JSON under /api/ (API.md: errors are JSON), for a path no route
+    matches, such as an id with a slash in it."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Not found."))}, status=404)
+    return page_not_found(request, exception)

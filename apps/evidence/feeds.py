@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.areas.models import Area
+from apps.core.api import MomentField
 from apps.core.clock import local_date, now
 from apps.people.choices import IdType
 from apps.people.identity import validate_id
@@ -54,8 +55,8 @@ class StayRecord(RecordBase):
     phone = serializers.CharField(max_length=24, required=False)
     area_code = serializers.CharField(max_length=6)
     precision = serializers.ChoiceField(choices=Precision.choices)
-    arrived_at = serializers.DateTimeField()
-    departed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    arrived_at = MomentField()
+    departed_at = MomentField(required=False, allow_null=True, default=None)
     refunded = serializers.BooleanField(required=False, default=False)
 
     def validate_area_code(self, value):
@@ -93,8 +94,8 @@ class StayRecord(RecordBase):
 
 
 class LabResultRecord(PersonFieldsMixin, RecordBase):
-    sampled_at = serializers.DateTimeField()
-    reported_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    sampled_at = MomentField()
+    reported_at = MomentField(required=False, allow_null=True, default=None)
     result = serializers.ChoiceField(choices=LabResultValue.choices)
     institution = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -107,14 +108,14 @@ class LabResultRecord(PersonFieldsMixin, RecordBase):
 
 class HealthEventRecord(PersonFieldsMixin, RecordBase):
     kind = serializers.ChoiceField(choices=HealthEventKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = MomentField()
     detail = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class InboundArrivalRecord(PersonFieldsMixin, RecordBase):
-    entered_at = serializers.DateTimeField()
+    entered_at = MomentField()
     port = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    quarantine_completed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    quarantine_completed_at = MomentField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -126,8 +127,8 @@ class InboundArrivalRecord(PersonFieldsMixin, RecordBase):
 
 class ObservationOrderRecord(PersonFieldsMixin, RecordBase):
     kind = serializers.ChoiceField(choices=OrderKind.choices)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    starts_at = MomentField()
+    ends_at = MomentField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
@@ -139,7 +140,7 @@ class ObservationOrderRecord(PersonFieldsMixin, RecordBase):
 
 class AssociationRecord(PersonFieldsMixin, RecordBase):
     kind = serializers.ChoiceField(choices=AssociationKind.choices)
-    observed_at = serializers.DateTimeField()
+    observed_at = MomentField()
     detail = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

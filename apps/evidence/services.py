@@ -155,6 +155,8 @@ def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | Non
     )
     result = IngestResult(ingestion_id=ingestion.pk)
     codes = {str(r.get("area_code")) for r in records if isinstance(r, dict) and r.get("area_code")}
+    # A code with a NUL is no area's (validation rejects it), and PostgreSQL refuses it in a query.
+    codes = {code for code in codes if "\x00" not in code}
     context = {"areas": {a.code: a for a in Area.objects.filter(code__in=codes)}}
 
     # One validator for the whole batch, as DRF's ListSerializer does with its child: building a

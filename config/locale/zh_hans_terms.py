@@ -797,4 +797,5 @@ TERMS = {
     "Back to the person": "返回人员页面",
     "Too many failed logins": "登录失败次数过多",
     "This account is locked on this computer for a while after repeated wrong passwords. Try again later, or ask your administrator to unlock it now.": "由于多次输错密码，此账号在本机已被暂时锁定。请稍后再试，或请管理员立即解锁。",
+    "Not found.": "未找到。",
 }

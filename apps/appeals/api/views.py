@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from apps.accounts.access import ACTION_ROLES
 from apps.accounts.choices import Role
 from apps.audit.services import access_log_record
-from apps.core.api import BaseAPIView
+from apps.core.api import BaseAPIView, error_responses
 from apps.core.clock import now
 from apps.people.choices import IdType
 from apps.status.api.serializers import StatusSerializer
@@ -98,7 +98,7 @@ class AppealsView(BaseAPIView):
 
     allowed_roles = ACTION_ROLES["appeal.open"]
 
-    @extend_schema(request=AppealOpenSerializer, responses={201: APPEAL_RESPONSE})
+    @extend_schema(request=AppealOpenSerializer, responses={201: APPEAL_RESPONSE, **error_responses(409)})
     def post(self, request):
         data = AppealOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,7 +138,7 @@ class AppealDetailView(BaseAPIView):
 class AppealRouteView(BaseAPIView):
     allowed_roles = ACTION_ROLES["appeal.route"]
 
-    @extend_schema(request=RouteSerializer, responses={200: APPEAL_RESPONSE})
+    @extend_schema(request=RouteSerializer, responses={200: APPEAL_RESPONSE, **error_responses(409)})
     def post(self, request, appeal_id: str):
         data = RouteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -155,7 +155,7 @@ class AppealRouteView(BaseAPIView):
 class AppealStartView(BaseAPIView):
     allowed_roles = ACTION_ROLES["appeal.resolve"]
 
-    @extend_schema(request=NoteSerializer, responses={200: APPEAL_RESPONSE})
+    @extend_schema(request=NoteSerializer, responses={200: APPEAL_RESPONSE, **error_responses(409)})
     def post(self, request, appeal_id: str):
         data = NoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,7 +171,7 @@ class AppealResolveView(BaseAPIView):
 
     allowed_roles = ACTION_ROLES["appeal.resolve"]
 
-    @extend_schema(request=ResolveSerializer, responses={200: RESOLVED_RESPONSE})
+    @extend_schema(request=ResolveSerializer, responses={200: RESOLVED_RESPONSE, **error_responses(409)})
     def post(self, request, appeal_id: str):
         data = ResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -190,7 +190,7 @@ class AppealResolveView(BaseAPIView):
 class AppealRejectView(BaseAPIView):
     allowed_roles = tuple({*ACTION_ROLES["appeal.resolve"], *ACTION_ROLES["appeal.route"]})
 
-    @extend_schema(request=RejectSerializer, responses={200: APPEAL_RESPONSE})
+    @extend_schema(request=RejectSerializer, responses={200: APPEAL_RESPONSE, **error_responses(409)})
     def post(self, request, appeal_id: str):
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,12 +1,13 @@
 """Policy administration (API.md "Policy"): designations, border-port counties, parameters."""
 
-from drf_spectacular.utils import extend_schema
+from django.db import models
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.accounts.access import ACTION_ROLES
 from apps.accounts.choices import Role
-from apps.core.api import BaseAPIView
+from apps.core.api import BaseAPIView, MomentField
 from apps.core.clock import now
 
 from ..choices import RiskLevel
@@ -17,7 +18,16 @@ from ..services import border_port_publish, policy_publish, risk_designation_pub
 READERS = (Role.POLICY_ADMIN, Role.CDC_OFFICER, Role.COMMUNITY_WORKER, Role.HOTLINE_OPERATOR, Role.AUDITOR)
 
 
-class RiskDesignationSerializer(serializers.ModelSerializer):
+class PolicyModelSerializer(serializers.ModelSerializer):
+    """Model serializers of this module: their times are `MomentField`s."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: MomentField,
+    }
+
+
+class RiskDesignationSerializer(PolicyModelSerializer):
     area_code = serializers.CharField(source="area_id", max_length=6)
     level = serializers.ChoiceField(choices=RiskLevel.choices)
 
@@ -27,7 +37,7 @@ class RiskDesignationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "published_at"]
 
 
-class BorderPortSerializer(serializers.ModelSerializer):
+class BorderPortSerializer(PolicyModelSerializer):
     area_code = serializers.CharField(source="area_id", max_length=6)
 
     class Meta:
@@ -39,7 +49,10 @@ class BorderPortSerializer(serializers.ModelSerializer):
 class RiskDesignationView(BaseAPIView):
     allowed_roles = {"GET": READERS, "POST": ACTION_ROLES["policy.publish"]}
 
-    @extend_schema(responses={200: RiskDesignationSerializer(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("area_code", str, description="only the designations of this county")],
+        responses={200: RiskDesignationSerializer(many=True)},
+    )
     def get(self, request):
         qs = RiskDesignation.objects.order_by("-effective_from", "-id")
         if request.query_params.get("area_code"):
@@ -82,17 +95,50 @@ class BorderPortView(BaseAPIView):
         return Response(BorderPortSerializer(port).data, status=status.HTTP_201_CREATED)
 
 
+# A window of more than a year is a typo, and a big enough one overflows every date computed with it.
+MAX_DAYS = 366
+MAX_HOURS = MAX_DAYS * 24
+
+
+def _days(minimum: int = 0):
+    return serializers.IntegerField(min_value=minimum, max_value=MAX_DAYS, required=False)
+
+
+def _hours():
+    return serializers.IntegerField(min_value=0, max_value=MAX_HOURS, required=False)
+
+
 class PolicySerializer(serializers.Serializer):
-    effective_from = serializers.DateTimeField(required=False)
+    effective_from = MomentField(required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    lookback_days = serializers.IntegerField(min_value=1, required=False)
-    local_case_clear_days = serializers.IntegerField(min_value=1, required=False)
-    telecom_min_stay_hours = serializers.IntegerField(min_value=0, required=False)
-    inbound_quarantine_days = serializers.IntegerField(min_value=0, required=False)
-    popup4_grace_hours = serializers.IntegerField(min_value=0, required=False)
-    entry_nat_window_hours = serializers.IntegerField(min_value=0, required=False)
-    hotel_nat_validity_days = serializers.IntegerField(min_value=0, required=False)
-    phone_unbind_days = serializers.IntegerField(min_value=0, required=False)
+    lookback_days = _days(minimum=1)
+    local_case_clear_days = _days(minimum=1)
+    telecom_min_stay_hours = _hours()
+    inbound_quarantine_days = _days()
+    popup4_grace_hours = _hours()
+    entry_nat_window_hours = _hours()
+    hotel_nat_validity_days = _days()
+    phone_unbind_days = _days()
+
+
+def _policy_values() -> dict:
+    return {name: serializers.IntegerField() for name in POLICY_PARAMETERS}
+
+
+POLICY_RESPONSE = inline_serializer(
+    "PolicyInForce",
+    {
+        "in_force_at": serializers.DateTimeField(),
+        "effective_from": serializers.DateTimeField(allow_null=True, help_text="null: the defaults are in force"),
+        "version": serializers.IntegerField(allow_null=True),
+        **_policy_values(),
+        "upcoming": inline_serializer(
+            "PolicyUpcoming",
+            {"version": serializers.IntegerField(), "effective_from": serializers.DateTimeField(), **_policy_values()},
+            many=True,
+        ),
+    },
+)
 
 
 def policy_json(t) -> dict:
@@ -117,11 +163,11 @@ def policy_json(t) -> dict:
 class PolicyView(BaseAPIView):
     allowed_roles = {"GET": READERS, "PUT": ACTION_ROLES["policy.publish"]}
 
-    @extend_schema(responses={200: PolicySerializer})
+    @extend_schema(responses={200: POLICY_RESPONSE})
     def get(self, request):
         return Response(policy_json(now()))
 
-    @extend_schema(request=PolicySerializer, responses={200: PolicySerializer})
+    @extend_schema(request=PolicySerializer, responses={200: POLICY_RESPONSE})
     def put(self, request):
         data = PolicySerializer(data=request.data)
         data.is_valid(raise_exception=True)

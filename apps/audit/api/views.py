@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts.access import ACTION_ROLES
-from apps.core.api import BaseAPIView
+from apps.core.api import BaseAPIView, error_responses
 
 from ..selectors import person_audit
 from ..services import access_log_record
@@ -34,7 +34,7 @@ class AuditView(BaseAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("person", str, required=True, description="the person's ref")],
-        responses={200: AUDIT_ENTRY},
+        responses={200: AUDIT_ENTRY, **error_responses(404)},
     )
     def get(self, request):
         ref = request.query_params.get("person", "").strip()

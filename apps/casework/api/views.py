@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from apps.accounts import access
 from apps.accounts.access import ACTION_ROLES, registrations_visible_to
-from apps.core.api import BaseAPIView
+from apps.core.api import BaseAPIView, MomentField, error_responses
 from apps.evidence.choices import OrderKind
 from apps.people.choices import IdType
 from apps.people.models import Person
@@ -32,7 +32,7 @@ class PopupReleaseView(BaseAPIView):
 
     allowed_roles = ACTION_ROLES["popup.release"]
 
-    @extend_schema(request=ReleaseSerializer, responses={200: StatusSerializer})
+    @extend_schema(request=ReleaseSerializer, responses={200: StatusSerializer, **error_responses(409)})
     def post(self, request, popup_id: str):
         data = ReleaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -51,8 +51,8 @@ class PopupReleaseView(BaseAPIView):
 class OrderSerializer(serializers.Serializer):
     person = serializers.CharField(help_text="the person's ref")
     kind = serializers.ChoiceField(choices=OrderKind.choices)
-    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    starts_at = MomentField(required=False, allow_null=True, default=None)
+    ends_at = MomentField(required=False, allow_null=True, default=None)
     reason = serializers.CharField()
 
 
@@ -91,7 +91,7 @@ class OrdersView(BaseAPIView):
 
     allowed_roles = tuple(set(ACTION_ROLES["order.start.home"]) | set(ACTION_ROLES["order.start.centralized"]))
 
-    @extend_schema(request=OrderSerializer, responses={201: ORDER_RESPONSE})
+    @extend_schema(request=OrderSerializer, responses={201: ORDER_RESPONSE, **error_responses(404)})
     def post(self, request):
         data = OrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -119,7 +119,7 @@ class OrderEndSerializer(serializers.Serializer):
 class OrderEndView(BaseAPIView):
     allowed_roles = ACTION_ROLES["order.end"]
 
-    @extend_schema(request=OrderEndSerializer, responses={200: ORDER_RESPONSE})
+    @extend_schema(request=OrderEndSerializer, responses={200: ORDER_RESPONSE, **error_responses(409)})
     def post(self, request, order_id: str):
         data = OrderEndSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -134,7 +134,7 @@ class RegistrationInputSerializer(serializers.Serializer):
     id_number = serializers.CharField()
     name = serializers.CharField(required=False, allow_blank=True, default="")
     community = serializers.CharField()
-    arriving_at = serializers.DateTimeField()
+    arriving_at = MomentField()
     from_area_code = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None)
 
 
@@ -214,7 +214,7 @@ class RegistrationDecideView(BaseAPIView):
 
     allowed_roles = ACTION_ROLES["registration.decide"]
 
-    @extend_schema(request=DecisionSerializer, responses={200: RegistrationSerializer})
+    @extend_schema(request=DecisionSerializer, responses={200: RegistrationSerializer, **error_responses(409)})
     def post(self, request, registration_id: str):
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.models import Organisation
+from apps.core.api import MomentField
 from apps.core.clock import local_date, now
 
 from ..choices import IdType, PhoneChannel
@@ -12,8 +13,8 @@ from ..identity import validate_id
 class PhoneInSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=24)
     channel = serializers.ChoiceField(choices=PhoneChannel.choices)
-    bound_at = serializers.DateTimeField(required=False)
-    unbound_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    bound_at = MomentField(required=False)
+    unbound_at = MomentField(required=False, allow_null=True, default=None)
 
 
 class PersonInSerializer(serializers.Serializer):

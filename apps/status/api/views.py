@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from apps.accounts.choices import Role
 from apps.audit.services import access_log_record
-from apps.core.api import BaseAPIView
+from apps.core.api import BaseAPIView, MomentField, error_responses
 from apps.core.clock import local_date, now
 from apps.evidence.services import itinerary_declare
 from apps.people.models import Person
@@ -53,7 +53,7 @@ class StatusLookupView(BaseAPIView):
             OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)"),
             OpenApiParameter("why", str, description="Staff: the reason for the look-up"),
         ],
-        responses={200: StatusSerializer},
+        responses={200: StatusSerializer, **error_responses(404)},
     )
     def get(self, request):
         query = StatusQuerySerializer(data=request.query_params)
@@ -74,7 +74,13 @@ class PersonStatusView(BaseAPIView):
     allowed_roles = STAFF_ROLES
     required_scopes = ("status",)
 
-    @extend_schema(responses={200: StatusSerializer})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)"),
+            OpenApiParameter("why", str, description="the reason for the look-up"),
+        ],
+        responses={200: StatusSerializer},
+    )
     def get(self, request, ref: str):
         person = Person.objects.visible_to(request.user).filter(ref=ref).first()
         if person is None:
@@ -87,7 +93,10 @@ class PersonPopupsView(BaseAPIView):
     allowed_roles = STAFF_ROLES
     required_scopes = ("status",)
 
-    @extend_schema(responses={200: PopupEpisodeSerializer(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("why", str, description="the reason for the look-up")],
+        responses={200: PopupEpisodeSerializer(many=True)},
+    )
     def get(self, request, ref: str):
         person = Person.objects.visible_to(request.user).filter(ref=ref).first()
         if person is None:
@@ -112,14 +121,14 @@ class PersonPopupsView(BaseAPIView):
 
 class DeclaredPlaceSerializer(serializers.Serializer):
     area_code = serializers.CharField(max_length=6)
-    arrived_at = serializers.DateTimeField()
-    departed_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    arrived_at = MomentField()
+    departed_at = MomentField(required=False, allow_null=True, default=None)
 
 
 class DeclarationSerializer(serializers.Serializer):
     id_type = serializers.CharField()
     id_number = serializers.CharField()
-    entered_beijing_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    entered_beijing_at = MomentField(required=False, allow_null=True, default=None)
     places = DeclaredPlaceSerializer(many=True)
 
 
