@@ -14,7 +14,9 @@ def _int(name: str, default: int) -> int:
 
 
 wsgi_app = "config.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Only the reverse proxy on this host reaches gunicorn: the portal trusts its X-Forwarded-Proto and
+# X-Forwarded-For, which a client connecting directly could forge.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1)
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 4)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from . import access
 
 SESSION_SEEN = "portal_seen_at"
+SESSION_STARTED = "portal_started_at"
 # Pages a held session may still open: the second factor itself, logging out, static files.
 OPEN_PREFIXES = ("/static/", "/media/", "/i18n/")
 
@@ -65,25 +66,35 @@ class SecondFactorMiddleware:
         logging in and walking away is idleness too. (Token requests carry no session login.)"""
         session = getattr(request, "session", None)
         if settings.SESSION_IDLE_SECONDS and session is not None and session.get(SESSION_KEY):
-            session.setdefault(SESSION_SEEN, int(time.time()))
+            moment = int(time.time())
+            session.setdefault(SESSION_SEEN, moment)
+            session.setdefault(SESSION_STARTED, moment)
 
     def _idle_expired(self, request):
-        """Log out a session untouched for SESSION_IDLE_SECONDS (the cookie's own age is the
-        ceiling of a whole shift). The time is written at most once a minute."""
+        """Log out a session untouched for SESSION_IDLE_SECONDS, or older than SESSION_COOKIE_AGE
+        (one shift) however busy. The last-seen time is written at most once a minute."""
         idle = settings.SESSION_IDLE_SECONDS
         if not idle:
             return None
         now = int(time.time())
         seen = request.session.get(SESSION_SEEN)
+        started = request.session.setdefault(SESSION_STARTED, seen or now)
         if seen is not None and now - seen > idle:
-            logout(request)
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": _("Your session has expired. Log in again.")}, status=401)
-            messages.info(request, _("You were logged out after %(minutes)d idle minutes.") % {"minutes": idle // 60})
-            return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
-        if seen is None or now - seen >= 60:
-            request.session[SESSION_SEEN] = now
-        return None
+            message = _("You were logged out after %(minutes)d idle minutes.") % {"minutes": idle // 60}
+        elif now - started > settings.SESSION_COOKIE_AGE:
+            # Every write to the session pushes Django's own expiry on: the shift's end is kept here.
+            message = _("Your session has ended after %(hours)d hours. Log in again.") % {
+                "hours": settings.SESSION_COOKIE_AGE // 3600
+            }
+        else:
+            if seen is None or now - seen >= 60:
+                request.session[SESSION_SEEN] = now
+            return None
+        logout(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": _("Your session has expired. Log in again.")}, status=401)
+        messages.info(request, message)
+        return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
 
     def _held_at_second_factor(self, request, user):
         if not settings.STAFF_OTP_REQUIRED or not access.needs_second_factor(user):

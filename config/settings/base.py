@@ -158,7 +158,12 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# The client's address (apps.accounts.security.client_ip): REMOTE_ADDR when the portal is reached
+# directly; behind TRUSTED_PROXY_COUNT reverse proxies, the address the outermost of them appended to
+# X-Forwarded-For, counted from the right, so an address the client wrote there itself is never
+# taken. Production requires it (the portal runs behind the TLS proxy).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.security.client_ip"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
 # Second factor (django-otp, TOTP): any staff user may enrol an authenticator app; with

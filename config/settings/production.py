@@ -57,6 +57,27 @@ STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=True)
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=90)
 PARTNER_TOKEN_DAYS = env.int("PARTNER_TOKEN_DAYS", default=365)
 
+# The protections above can only be weakened on purpose: each one named in INSECURE_OVERRIDES
+# (comma-separated), never by a missing or mistyped variable.
+INSECURE_OVERRIDES = env.list("INSECURE_OVERRIDES", default=[])
+WEAKENED = {
+    "AXES_ENABLED": not AXES_ENABLED,
+    "TRUSTED_PROXY_COUNT": TRUSTED_PROXY_COUNT < 1,
+    "SESSION_IDLE_SECONDS": not 0 < SESSION_IDLE_SECONDS <= SESSION_COOKIE_AGE,
+    "SESSION_COOKIE_AGE": SESSION_COOKIE_AGE > 12 * 3600,
+    "STAFF_OTP_REQUIRED": not STAFF_OTP_REQUIRED,
+    "API_TOKEN_DAYS": not 0 < API_TOKEN_DAYS <= 366,
+    "PARTNER_TOKEN_DAYS": not 0 < PARTNER_TOKEN_DAYS <= 731,
+    "SECURE_SSL_REDIRECT": not SECURE_SSL_REDIRECT,
+    "SECURE_HSTS_SECONDS": SECURE_HSTS_SECONDS < 60 * 60 * 24 * 365,
+}
+for name, weak in WEAKENED.items():
+    if weak and name not in INSECURE_OVERRIDES:
+        refuse(
+            f"{name} weakens a protection (see SECURITY.md); set it as documented, or name it in "
+            "INSECURE_OVERRIDES to accept that on purpose."
+        )
+
 # Static files: collected, hashed and compressed, served by whitenoise from the app servers.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

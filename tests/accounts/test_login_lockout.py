@@ -139,3 +139,23 @@ def test_a_user_manager_who_is_no_superuser_gets_no_security_actions(user_manage
     manager.post(CHANGELIST, {"action": "unlock_logins", "_selected_action": [worker.pk]})
     assert not AuditEvent.objects.filter(kind="login.unlocked").exists()
     assert_locked_out(client.post(LOGIN, {"username": "worker_a", "password": PASSWORD}))
+
+
+def test_behind_the_proxy_the_lock_is_per_real_client_and_forged_addresses_do_not_dodge_it(staff, client, settings):
+    """Every request comes from the TLS proxy's address; the client is the address the proxy
+    appended to X-Forwarded-For. One client's failures lock that client only, and writing other
+    addresses into the header itself changes nothing."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def attempt(password: str, forwarded: str):
+        return client.post(
+            LOGIN, {"username": "worker_a", "password": password}, HTTP_X_FORWARDED_FOR=forwarded, **proxy
+        )
+
+    for i in range(4):
+        attempt("wrong-password", f"198.51.100.{i}, 203.0.113.9")  # forged left entries vary
+    assert_locked_out(attempt("wrong-password", "203.0.113.9"))
+    assert_locked_out(attempt(PASSWORD, "7.7.7.7, 203.0.113.9"))
+    # Another client behind the same proxy logs in as the same user.
+    assert attempt(PASSWORD, "203.0.113.20").status_code == 302

@@ -88,6 +88,23 @@ def test_the_session_cookie_is_httponly_lax_and_ends_with_the_browser(client, po
     assert cookie["expires"] == "" and cookie["max-age"] == ""
 
 
+def test_a_busy_session_still_ends_after_one_shift(idle_expiry, clock, client, portal_login):
+    """Each page pushes Django's own expiry on; the shift's end does not move."""
+    assert portal_login("hotel_1", PASSWORD)
+    shift = dt.timedelta(seconds=django_settings.SESSION_COOKIE_AGE)
+    worked = dt.timedelta()
+    while worked + dt.timedelta(minutes=20) < shift - dt.timedelta(minutes=1):
+        clock.shift(dt.timedelta(minutes=20))
+        worked += dt.timedelta(minutes=20)
+        assert client.get(PERSONS).status_code == 200
+    clock.shift(shift - dt.timedelta(minutes=1) - worked)  # a minute before the shift ends
+    assert client.get(PERSONS).status_code == 200
+    clock.shift(dt.timedelta(minutes=2))  # a minute after
+    r = client.get(PERSONS)
+    assert r.status_code == 302 and r.url.startswith("/admin/login/")
+    assert not logged_in(client)
+
+
 def test_a_session_lasts_one_shift_at_most(client, portal_login):
     assert 0 < django_settings.SESSION_COOKIE_AGE <= 8 * 3600
     assert django_settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True

@@ -19,11 +19,27 @@ GOOD = {
     "ALLOWED_HOSTS": "portal.example.org",
     "DATABASE_URL": "postgres://portal@db.example.org:5432/portal",
     "CELERY_BROKER_URL": "redis://broker.example.org:6379/0",
+    "TRUSTED_PROXY_COUNT": "1",
 }
+WEAKENING = (
+    "AXES_ENABLED",
+    "STAFF_OTP_REQUIRED",
+    "SESSION_IDLE_SECONDS",
+    "SESSION_COOKIE_AGE",
+    "API_TOKEN_DAYS",
+    "PARTNER_TOKEN_DAYS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "INSECURE_OVERRIDES",
+)
 
 
 def check(overrides: dict, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in GOOD and k not in ("DEBUG", "PERSONAL_DATA_OLD_KEYS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in GOOD and k not in ("DEBUG", "PERSONAL_DATA_OLD_KEYS", *WEAKENING)
+    }
     env.update(GOOD)
     for key, value in overrides.items():
         if value is None:
@@ -48,7 +64,7 @@ def test_production_turns_the_protections_on():
         " s.STAFF_OTP_REQUIRED, s.API_TOKEN_DAYS, s.AXES_ENABLED,"
         " s.STORAGES['staticfiles']['BACKEND'].startswith('whitenoise'))"
     )
-    env = {**os.environ, **GOOD}
+    env = {k: v for k, v in {**os.environ, **GOOD}.items() if k not in WEAKENING}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -70,6 +86,15 @@ def test_production_turns_the_protections_on():
         ({"DATABASE_URL": None}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL"),
         ({"DEBUG": "1"}, "DEBUG"),
+        ({"AXES_ENABLED": "false"}, "AXES_ENABLED"),
+        ({"TRUSTED_PROXY_COUNT": None}, "TRUSTED_PROXY_COUNT"),
+        ({"STAFF_OTP_REQUIRED": "false"}, "STAFF_OTP_REQUIRED"),
+        ({"SESSION_IDLE_SECONDS": "0"}, "SESSION_IDLE_SECONDS"),
+        ({"SESSION_COOKIE_AGE": str(24 * 3600)}, "SESSION_COOKIE_AGE"),
+        ({"API_TOKEN_DAYS": "0"}, "API_TOKEN_DAYS"),
+        ({"PARTNER_TOKEN_DAYS": "0"}, "PARTNER_TOKEN_DAYS"),
+        ({"SECURE_SSL_REDIRECT": "false"}, "SECURE_SSL_REDIRECT"),
+        ({"SECURE_HSTS_SECONDS": "3600"}, "SECURE_HSTS_SECONDS"),
     ],
 )
 def test_it_refuses_to_start_with_a_development_default(overrides, named):
@@ -77,6 +102,12 @@ def test_it_refuses_to_start_with_a_development_default(overrides, named):
     assert result.returncode != 0
     assert "Production settings refused" in result.stderr
     assert named in result.stderr.split("Production settings refused", 1)[1]
+
+
+def test_a_weakened_protection_is_accepted_only_when_named_in_insecure_overrides():
+    assert check({"STAFF_OTP_REQUIRED": "false", "INSECURE_OVERRIDES": "STAFF_OTP_REQUIRED"}).returncode == 0
+    refused = check({"STAFF_OTP_REQUIRED": "false", "API_TOKEN_DAYS": "0", "INSECURE_OVERRIDES": "STAFF_OTP_REQUIRED"})
+    assert refused.returncode != 0 and "API_TOKEN_DAYS" in refused.stderr
 
 
 def test_gunicorn_config_loads_and_serves_production_settings():
