@@ -83,6 +83,10 @@ class RotateTokenView(TokenView):
             # A deactivated partner must not keep its access alive with fresh tokens; it may
             # still revoke the one it holds.
             raise PermissionDenied(_("This partner system is deactivated."))
+        if token.replaced_at is not None:
+            # Rotation is for planned changes; a token already replaced cannot renew itself (a
+            # leaked one would live for ever). A suspected leak: revoke, or rotate `immediately`.
+            raise PermissionDenied(_("This token has already been replaced: use the token that replaced it."))
         body = RotateRequest(data=request.data)
         body.is_valid(raise_exception=True)
         new = services.api_token_rotate(token=token, immediately=body.validated_data["immediately"])

@@ -107,6 +107,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Set when a rotation replaced the token: it works out its grace period but is never rotated
+    # again, so a leaked token cannot keep renewing itself.
+    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:

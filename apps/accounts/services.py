@@ -24,7 +24,7 @@ def token_digest(token: str) -> str:
 
 
 @transaction.atomic
-def api_token_issue(*, user: User, revoke_others: bool = False) -> str:
+def api_token_issue(*, user: User, revoke_others: bool = False, audit: bool = True) -> str:
     """Create a token for `user` and return it; only its digest is stored. With `revoke_others`
     every earlier token of the user stops working (a rotation)."""
     if revoke_others:
@@ -34,6 +34,10 @@ def api_token_issue(*, user: User, revoke_others: bool = False) -> str:
     ApiToken.objects.create(
         user=user, digest=token_digest(token), prefix=token[:8], expires_at=now() + lifetime if lifetime else None
     )
+    if audit:
+        audit_event_record(
+            kind="api_token.issued", actor=None, detail={"user": user.username, "prefix": token[:8]}, origin="command"
+        )
     return token
 
 
@@ -159,11 +163,12 @@ def _rotate(*, user: User, retiring, actor: User | None, immediately: bool) -> s
     end = t if immediately else t + dt.timedelta(hours=settings.API_TOKEN_ROTATION_GRACE_HOURS)
     retiring = retiring.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=t))
     prefixes = list(retiring.values_list("prefix", flat=True))
+    retiring.update(replaced_at=t)
     if immediately:
         retiring.update(revoked_at=t)
     else:
         retiring.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=end)).update(expires_at=end)
-    new = api_token_issue(user=user)
+    new = api_token_issue(user=user, audit=False)
     audit_event_record(
         kind="api_token.rotated",
         actor=actor or user,

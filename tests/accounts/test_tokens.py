@@ -185,7 +185,7 @@ def test_rotation_and_revocation_are_audited_by_prefix_only(world, clock):
 
     last_line("revoke_tokens", "partner:gateway")
     events = AuditEvent.objects.filter(kind__startswith="api_token.")
-    assert events.count() == 4
+    assert events.exclude(kind="api_token.issued").count() == 4
     stored = json.dumps([[e.detail, e.reason] for e in events])
     for secret in secrets_of(old, new, by_command):
         assert secret not in stored
@@ -219,3 +219,29 @@ def test_the_token_of_a_deactivated_user_gets_401(world, clock):
     user.save(update_fields=["is_active"])
     assert world.wa.get("/api/v1/work-queue/").status_code == 401
     assert not works(token_of(world.wa))
+
+
+def test_a_token_already_replaced_cannot_rotate_again(world):
+    """A leaked token used during its grace period cannot mint a fresh long-lived one."""
+    from apps.accounts.models import ApiToken
+    from apps.accounts.services import token_digest
+
+    old = last_line("create_partner", "rail", "--scopes", "status")
+    r = client(old).post("/api/v1/tokens/current/rotate/", {}, format="json")
+    assert r.status_code == 201
+    new = r.json()["token"]
+    assert client(old).get("/api/v1/tokens/current/").status_code == 200, "still inside its grace period"
+    again = client(old).post("/api/v1/tokens/current/rotate/", {}, format="json")
+    assert again.status_code == 403
+    assert ApiToken.objects.filter(user__username="partner:rail", revoked_at__isnull=True).count() == 2
+    assert ApiToken.objects.get(digest=token_digest(old)).replaced_at is not None
+    # The successor rotates normally.
+    assert client(new).post("/api/v1/tokens/current/rotate/", {}, format="json").status_code == 201
+
+
+def test_issuing_a_token_is_audited_with_its_prefix_only(world):
+    from apps.audit.models import AuditEvent
+
+    token = last_line("create_partner", "air", "--scopes", "status")
+    event = AuditEvent.objects.filter(kind="api_token.issued", detail__user="partner:air").get()
+    assert event.detail["prefix"] == token[:8] and token not in str(event.detail)
