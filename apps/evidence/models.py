@@ -33,15 +33,30 @@ from .choices import (
 INGESTION_LOCK = 724203
 
 
+# How long a release waits for batches being written; new batches queue behind the waiting
+# release meanwhile, so this also bounds their stall. Past it the release is refused, to retry.
+SETTLE_TIMEOUT_MS = 5000
+
+
 def ingestions_settled() -> None:
     """Wait until every ingestion being written has committed or rolled back (PostgreSQL; on
-    SQLite one writer at a time does this already)."""
+    SQLite one writer at a time does this already). Inside a transaction (a release) the wait is
+    bounded by SETTLE_TIMEOUT_MS and raises OperationalError past it (the API answers 503). Needs a
+    session-level lock: behind a transaction-pooling bouncer, use session pooling for the web."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [INGESTION_LOCK])
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [INGESTION_LOCK])
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            (previous,) = cursor.fetchone()
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{SETTLE_TIMEOUT_MS}ms"])
+        # Past the timeout this raises and the transaction is aborted; the local setting ends with it.
+        cursor.execute("SELECT pg_advisory_lock(%s)", [INGESTION_LOCK])
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [INGESTION_LOCK])
+        if connection.in_atomic_block:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 class Ingestion(models.Model):

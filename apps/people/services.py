@@ -118,14 +118,15 @@ def person_id_number(person: Person) -> str:
 
 def person_identity_clear(person: Person) -> dict:
     """The person's clear name, ID number and phone numbers, for a role entitled to them
-    (access.ACTION_ROLES["person.reveal"]); the caller checks the role and logs the look-up."""
+    (access.ACTION_ROLES["person.reveal"]); the caller checks the role and logs the look-up. A
+    number the retention purge erased (kept only for the audit) shows as erased."""
     phones = person.phones.order_by("-bound_at")
     return {
         "name": person.name,
         "id_number": person_id_number(person),
         "phones": [
             {
-                "number": crypto.decrypt(p.number_encrypted),
+                "number": crypto.decrypt(p.number_encrypted) if p.number_encrypted else _("(erased)"),
                 "channel": p.get_channel_display(),
                 "bound_at": p.bound_at,
                 "unbound_at": p.unbound_at,

@@ -15,6 +15,7 @@ before it, so a client that follows `next` to the end and then asks again with
 """
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.core import signing
@@ -104,6 +105,8 @@ class RestrictionsPage:
 # this far before the start of the oldest transaction still open (it may yet commit a change dated
 # after its start), which also covers clock skew between the app servers and the database.
 COMMIT_MARGIN = dt.timedelta(seconds=2)
+HELD_BACK_WARNING = dt.timedelta(minutes=1)
+logger = logging.getLogger(__name__)
 
 
 def open_transactions_since() -> dt.datetime | None:
@@ -114,11 +117,18 @@ def open_transactions_since() -> dt.datetime | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
+        # Only transactions that have written (hold a transaction id): a recomputation locks its
+        # status rows before it dates them, so it has one; a long read (a dump, a report) does
+        # not hold the feed back. Seeing other roles' sessions needs pg_read_all_stats.
         cursor.execute(
             "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database()"
             " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            " AND backend_xid IS NOT NULL"
         )
-        return cursor.fetchone()[0]
+        oldest = cursor.fetchone()[0]
+    if oldest is not None and now() - oldest > HELD_BACK_WARNING:
+        logger.warning("Restrictions feed held back by a transaction open since %s", oldest.isoformat())
+    return oldest
 
 
 def restrictions_catch_up(*, limit: int = CATCH_UP_LIMIT) -> dt.datetime:

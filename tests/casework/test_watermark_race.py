@@ -60,3 +60,33 @@ def test_the_watermark_waits_for_a_batch_being_written_and_then_covers_it(transa
     release.join(20)
     assert seen["watermark"] >= seen["quick"] > seen["batch"]
     assert Ingestion.objects.filter(pk=seen["batch"]).exists()
+
+
+def test_a_release_waits_a_bounded_time_for_a_batch_being_written(transactional_db, monkeypatch):
+    """A batch that stays open too long makes the release give up (the API answers 503, to retry)
+    rather than hold every new batch queued behind it."""
+    from django.db import OperationalError
+
+    from apps.evidence import models as evidence_models
+
+    monkeypatch.setattr(evidence_models, "SETTLE_TIMEOUT_MS", 300)
+    written, commit = threading.Event(), threading.Event()
+
+    def stuck_batch():
+        with transaction.atomic():
+            Ingestion.objects.create(feed="stays", received_at=now())
+            written.set()
+            assert commit.wait(20)
+
+    writer = in_thread(stuck_batch)
+    try:
+        assert written.wait(20)
+        with pytest.raises(OperationalError), transaction.atomic():
+            evidence_watermark()
+        # Outside that transaction the connection works and the lock is not left behind.
+        assert Ingestion.objects.count() == 0
+    finally:
+        commit.set()
+        writer.join(20)
+    with transaction.atomic():
+        assert evidence_watermark() == Ingestion.objects.get().pk

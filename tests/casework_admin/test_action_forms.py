@@ -366,3 +366,16 @@ def test_opening_an_action_page_is_a_logged_look_up(case, clock, action):
     c.get(f"/admin/casework/persons/{case.wang.ref}/{action}/")
     assert AccessLog.objects.filter(person=case.wang).count() == 2
     assert AccessLog.objects.filter(person=case.wang).exclude(why="queue-item-7").get().why != ""
+
+
+def test_the_full_identity_shows_a_number_the_retention_purge_erased_as_erased(case, clock):
+    from apps.people.models import Phone
+
+    with time_machine.travel(at(2021, 7, 28, 9), tick=False):
+        phones = [{"number": "13812345678", "channel": "wechat", "bound_at": iso(2021, 1, 1), "unbound_at": None}]
+        case.person(WANG, community="CA", phones=phones)
+    Phone.objects.filter(person=case.wang).update(number_encrypted="")  # as purge_unbound_phones leaves it
+    r = admin_client("worker_a").post(f"/admin/casework/persons/{case.wang.ref}/identity/", {"reason": "核实"})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert _("(erased)") in page and "13812345678" not in page

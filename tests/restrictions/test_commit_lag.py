@@ -59,3 +59,27 @@ def test_a_change_committed_after_a_poll_comes_in_the_next_poll(transactional_db
     second = restrictions_page(changed_since=first.as_of)
     assert [r["state"] for r in second.restricted if r["ref"] == ref] == ["red"]
     assert second.as_of > first.as_of
+
+
+def test_a_long_read_only_transaction_does_not_hold_the_feed_back(transactional_db, world):
+    began, go_on, stamped = threading.Event(), threading.Event(), {}
+
+    def long_report():
+        try:
+            with transaction.atomic():
+                list(PersonStatus.objects.all()[:1])  # reads, never writes: no transaction id
+                stamped["began"] = now()
+                began.set()
+                assert go_on.wait(20)
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=long_report)
+    reader.start()
+    try:
+        assert began.wait(20)
+        page = restrictions_page()
+        assert page.as_of > stamped["began"]
+    finally:
+        go_on.set()
+        reader.join(20)
