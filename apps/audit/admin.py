@@ -23,13 +23,25 @@ def _person(person) -> str:
 
 
 def _export(request, queryset, name: str, header: list[str], row):
-    """The selected rows as CSV for the auditor, the persons masked; the export is audited."""
-    queryset = queryset.order_by("at", "id")[:EXPORT_MAX_ROWS]
+    """The selected rows as CSV for the auditor, the persons masked; the export is audited. Past
+    EXPORT_MAX_ROWS the file ends with a row saying how many were left out, never silently."""
+    total = queryset.count()
+    shown = queryset.order_by("at", "id")[:EXPORT_MAX_ROWS]
     audit_event_record(
-        kind="audit.exported", actor=request.user, detail={"list": name, "rows": queryset.count()}, origin="admin"
+        kind="audit.exported",
+        actor=request.user,
+        detail={"list": name, "rows": min(total, EXPORT_MAX_ROWS), "selected": total},
+        origin="admin",
     )
+
+    def rows():
+        yield from (row(obj) for obj in shown.iterator(chunk_size=2000))
+        if total > EXPORT_MAX_ROWS:
+            left = total - EXPORT_MAX_ROWS
+            yield [_("%(count)d more rows not exported: narrow the list (dates, kind, person).") % {"count": left}]
+
     stamp = now().astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M")
-    return csv_response(f"{name}-{stamp}.csv", header, (row(obj) for obj in queryset.iterator(chunk_size=2000)))
+    return csv_response(f"{name}-{stamp}.csv", header, rows())
 
 
 @admin.register(AuditEvent)

@@ -83,6 +83,12 @@ class Ingestion(models.Model):
         verbose_name = _("ingestion")
         verbose_name_plural = _("ingestions")
         ordering = ["-id"]
+        indexes = [
+            # The retention purge's walk over batches still holding their raw payload.
+            models.Index(
+                fields=["received_at"], name="ingestion_payload_kept", condition=~models.Q(payload_encrypted="")
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.feed} {self.received_at:%Y-%m-%d %H:%M:%S}"

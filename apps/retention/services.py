@@ -376,6 +376,8 @@ def purge_lock():
     try:
         yield acquired
     finally:
-        if acquired:
+        # A lost connection has released the lock with the session; trying to unlock on it would
+        # replace the error the task retries on with another.
+        if acquired and connection.is_usable():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])

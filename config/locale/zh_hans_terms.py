@@ -798,4 +798,9 @@ TERMS = {
     "Too many failed logins": "登录失败次数过多",
     "This account is locked on this computer for a while after repeated wrong passwords. Try again later, or ask your administrator to unlock it now.": "由于多次输错密码，此账号在本机已被暂时锁定。请稍后再试，或请管理员立即解锁。",
     "Not found.": "未找到。",
+    "This token has already been replaced: use the token that replaced it.": "该令牌已被替换，请使用新令牌。",
+    "Your session has ended after %(hours)d hours. Log in again.": "会话已满 %(hours)d 小时并结束，请重新登录。",
+    "replaced at": "替换时间",
+    "%(count)d more rows not exported: narrow the list (dates, kind, person).": "另有 %(count)d 行未导出：请缩小范围（日期、类型、人员）。",
+    "(erased)": "（已清除）",
 }

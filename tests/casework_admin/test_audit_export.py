@@ -38,7 +38,8 @@ def test_an_auditor_exports_the_access_log_with_formulas_escaped_and_persons_mas
     body = " ".join(" ".join(row) for row in rows)
     assert "王小明" not in body and "王**" in body and "110105" not in body
     exported = AuditEvent.objects.get(kind="audit.exported")
-    assert exported.actor.username == "auditor_1" and exported.detail == {"list": "access-log", "rows": len(ids)}
+    assert exported.actor.username == "auditor_1"
+    assert exported.detail == {"list": "access-log", "rows": len(ids), "selected": len(ids)}
 
 
 def test_the_audit_event_export_escapes_reasons_and_details(case, clock):
@@ -65,3 +66,18 @@ def test_roles_without_the_audit_cannot_export(case, clock):
     )
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(kind="audit.exported").exists()
+
+
+def test_an_export_past_the_limit_says_how_many_rows_it_left_out(case, clock, monkeypatch):
+    from apps.audit import admin as audit_admin
+
+    monkeypatch.setattr(audit_admin, "EXPORT_MAX_ROWS", 2)
+    worker = User.objects.get(username="worker_a")
+    for why in ("a", "b", "c"):
+        access_log_record(actor=worker, person=case.wang, why=why, via="admin")
+    ids = list(AccessLog.objects.values_list("pk", flat=True))
+    rows = rows_of(
+        admin_client("auditor_1").post("/admin/audit/accesslog/", {"action": "export_csv", "_selected_action": ids})
+    )
+    assert [row[4] for row in rows[1:3]] == ["a", "b"]
+    assert len(rows) == 4 and "1" in rows[3][0]
