@@ -189,6 +189,9 @@ def queue(request):
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
+            except services.Busy as exc:
+                form.add_error(None, exc.message)
+                status = 503
             else:
                 released = outcome.released_persons
                 messages.add_message(
@@ -383,9 +386,9 @@ def release(request, ref: str):
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
-            except services.Conflict as exc:
+            except (services.Conflict, services.Busy) as exc:
                 form.add_error(None, exc.message)
-                status = 409
+                status = exc.status_code
             else:
                 (after,) = outcome.statuses.values()
                 number = next(p.number for p in popups if p.pk == data["popup"])

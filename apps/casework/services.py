@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -45,10 +45,22 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class Busy(DomainError):
+    """Batches being written kept the release waiting too long: nothing was released; send the
+    same release again in a moment (HTTP 503)."""
+
+    status_code = 503
+
+
 def evidence_watermark() -> int:
     """The newest ingestion id: a release made now covers everything ingested up to it (SPEC §5).
     Read once every batch being written has committed, so no id below it is still unseen."""
-    ingestions_settled()
+    try:
+        ingestions_settled()
+    except OperationalError as exc:
+        raise Busy(
+            _("Data is being received for these persons right now: nothing was released. Try again in a moment.")
+        ) from exc
     return Ingestion.objects.aggregate(m=Max("pk"))["m"] or 0
 
 

@@ -803,4 +803,5 @@ TERMS = {
     "replaced at": "替换时间",
     "%(count)d more rows not exported: narrow the list (dates, kind, person).": "另有 %(count)d 行未导出：请缩小范围（日期、类型、人员）。",
     "(erased)": "（已清除）",
+    "Data is being received for these persons right now: nothing was released. Try again in a moment.": "正在接收这些人员的数据，本次未解除任何弹窗。请稍后重试。",
 }
