@@ -4,15 +4,15 @@ watermark is read only once every batch in flight has committed — so evidence 
 saw always has an id above it, and raises the popup again."""
 
 import os
-import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from apps.casework.services import evidence_watermark
 from apps.core.clock import now
 from apps.evidence.models import Ingestion
+from tests.threads import held_open, in_thread
 
 POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 pytestmark = pytest.mark.skipif(
@@ -21,42 +21,21 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def in_thread(target):
-    def run():
-        try:
-            target()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 def test_the_watermark_waits_for_a_batch_being_written_and_then_covers_it(transactional_db):
     Ingestion.objects.create(feed="stays", received_at=now())
-    written, commit, seen = threading.Event(), threading.Event(), {}
-
-    def slow_batch():
-        with transaction.atomic():
-            seen["batch"] = Ingestion.objects.create(feed="stays", received_at=now()).pk
-            # A later batch commits first: its id is above the one still being written.
-            written.set()
-            assert commit.wait(20)
+    seen = {}
 
     def quick_batch():
         seen["quick"] = Ingestion.objects.create(feed="stays", received_at=now()).pk
 
-    writer = in_thread(slow_batch)
-    assert written.wait(20)
-    in_thread(quick_batch).join(20)
-    assert seen["quick"] > seen["batch"]
-
-    release = in_thread(lambda: seen.setdefault("watermark", evidence_watermark()))
-    release.join(1.0)
-    assert release.is_alive(), "the watermark must wait for the batch still being written"
-    commit.set()
-    writer.join(20)
+    with held_open(lambda: Ingestion.objects.create(feed="stays", received_at=now()).pk) as batch:
+        seen["batch"] = batch
+        # A later batch commits first: its id is above the one still being written.
+        in_thread(quick_batch).join(20)
+        assert seen["quick"] > seen["batch"]
+        release = in_thread(lambda: seen.setdefault("watermark", evidence_watermark()))
+        release.join(1.0)
+        assert release.is_alive(), "the watermark must wait for the batch still being written"
     release.join(20)
     assert seen["watermark"] >= seen["quick"] > seen["batch"]
     assert Ingestion.objects.filter(pk=seen["batch"]).exists()
@@ -69,24 +48,11 @@ def test_a_release_waits_a_bounded_time_for_a_batch_being_written(transactional_
     from apps.evidence import models as evidence_models
 
     monkeypatch.setattr(evidence_models, "SETTLE_TIMEOUT_MS", 300)
-    written, commit = threading.Event(), threading.Event()
-
-    def stuck_batch():
-        with transaction.atomic():
-            Ingestion.objects.create(feed="stays", received_at=now())
-            written.set()
-            assert commit.wait(20)
-
-    writer = in_thread(stuck_batch)
-    try:
-        assert written.wait(20)
+    with held_open(lambda: Ingestion.objects.create(feed="stays", received_at=now())):
         with pytest.raises(Busy) as refused, transaction.atomic():
             evidence_watermark()
         assert refused.value.status_code == 503
         # Outside that transaction the connection works and the lock is not left behind.
         assert Ingestion.objects.count() == 0
-    finally:
-        commit.set()
-        writer.join(20)
     with transaction.atomic():
         assert evidence_watermark() == Ingestion.objects.get().pk
