@@ -7,7 +7,6 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.audit.services import audit_event_record
 from apps.core.admin import BaseAdmin, HistoryAdmin, NoDeleteMixin
 from apps.core.clock import now
 
@@ -162,22 +161,13 @@ class ApiTokenAdmin(BaseAdmin):
 
     @admin.display(description=_("usable"), boolean=True)
     def is_usable(self, obj):
-        t = now()
-        return obj.revoked_at is None and (obj.expires_at is None or obj.expires_at > t)
+        return obj.is_usable(now())
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):
-        tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
-        if tokens:
-            ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now())
-            audit_event_record(
-                kind="api_token.revoked",
-                actor=request.user,
-                detail={"tokens": [{"prefix": t.prefix, "user": t.user.username} for t in tokens]},
-                origin="admin",
-            )
+        count = services.api_tokens_revoke(tokens=queryset, actor=request.user, origin="admin")
         self.message_user(
             request,
-            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(tokens)) % {"count": len(tokens)},
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count},
             messages.SUCCESS,
         )

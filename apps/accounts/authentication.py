@@ -1,6 +1,5 @@
 """`Authorization: Token <token>` against hashed, revocable, expiring API tokens."""
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
@@ -17,8 +16,8 @@ class ApiTokenAuthentication(TokenAuthentication):
         now = timezone.now()
         token = (
             ApiToken.objects.select_related("user", "user__organisation", "user__partner")
-            .filter(digest=token_digest(key), revoked_at__isnull=True)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .usable(now)
+            .filter(digest=token_digest(key))
             .first()
         )
         if token is None or not token.user.is_active:

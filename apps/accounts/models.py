@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 from apps.core.models import TimeStampedModel
 
 from .choices import OrgKind, Role, Scope
-from .querysets import OrganisationQuerySet
+from .querysets import ApiTokenQuerySet, OrganisationQuerySet
 
 
 class Organisation(TimeStampedModel):
@@ -112,6 +112,8 @@ class ApiToken(models.Model):
     replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
+    objects = ApiTokenQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
@@ -119,3 +121,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+    def is_usable(self, at) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)

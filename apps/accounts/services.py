@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.areas.models import Area
@@ -41,20 +40,25 @@ def api_token_issue(*, user: User, revoke_others: bool = False, audit: bool = Tr
     return token
 
 
+def api_tokens_revoke(*, tokens, actor: User | None, origin: str) -> int:
+    """The tokens of `tokens` (a queryset) not yet revoked stop working now; one audit event names
+    them by prefix. Returns how many were revoked."""
+    tokens = tokens.filter(revoked_at__isnull=True)
+    revoked = [
+        {"prefix": prefix, "user": username} for prefix, username in tokens.values_list("prefix", "user__username")
+    ]
+    count = tokens.update(revoked_at=now())
+    if count:
+        audit_event_record(kind="api_token.revoked", actor=actor, detail={"tokens": revoked}, origin=origin)
+    return count
+
+
 @transaction.atomic
 def api_token_revoke_all(*, user: User, actor: User | None = None) -> int:
     """Every token of the user stops working now. Returns how many were still usable."""
-    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
-    prefixes = list(tokens.values_list("prefix", flat=True))
-    count = tokens.update(revoked_at=timezone.now())
-    if count:
-        audit_event_record(
-            kind="api_token.revoked",
-            actor=actor,
-            detail={"tokens": [{"prefix": p, "user": user.username} for p in prefixes]},
-            origin="command" if actor is None else "admin",
-        )
-    return count
+    return api_tokens_revoke(
+        tokens=ApiToken.objects.filter(user=user), actor=actor, origin="command" if actor is None else "admin"
+    )
 
 
 def _area_or_error(code: str | None, field: str = "area") -> Area | None:
@@ -161,7 +165,7 @@ def _rotate(*, user: User, retiring, actor: User | None, immediately: bool) -> s
     after API_TOKEN_ROTATION_GRACE_HOURS so a partner can switch its systems over without a gap."""
     t = now()
     end = t if immediately else t + dt.timedelta(hours=settings.API_TOKEN_ROTATION_GRACE_HOURS)
-    retiring = retiring.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=t))
+    retiring = retiring.usable(t)
     prefixes = list(retiring.values_list("prefix", flat=True))
     retiring.update(replaced_at=t)
     if immediately:
@@ -191,12 +195,8 @@ def api_token_rotate_user(*, user: User, actor: User | None = None, immediately:
 
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now())
-    audit_event_record(
-        kind="api_token.revoked",
-        actor=actor or token.user,
-        detail={"tokens": [{"prefix": token.prefix, "user": token.user.username}]},
-    )
+    """The token a partner is calling with stops working (the API)."""
+    api_tokens_revoke(tokens=ApiToken.objects.filter(pk=token.pk), actor=actor or token.user, origin="api")
 
 
 # --- the second factor (TOTP) ---------------------------------------------------------------------

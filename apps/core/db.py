@@ -14,8 +14,16 @@ has `SET LOCAL healthkit.retention_purge = 'on'`, and is refused otherwise. It g
 accidents, not against a database owner, who could drop the trigger anyway.
 """
 
+from contextlib import contextmanager
+
 from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import connection
 from django.db.migrations.operations import AddIndex
+
+# PostgreSQL advisory-lock keys, one a kind of work, all here so none is used twice.
+SWEEP_LOCK = 724201  # the status sweep (apps.status.tasks.sweep_due)
+RETENTION_LOCK = 724202  # the retention purge (apps.retention)
+INGESTION_LOCK = 724203  # ingestion ids and releases' watermarks (apps.evidence.models)
 
 # The transaction-local setting that lets the retention purge delete rows of `purgeable` tables.
 RETENTION_PURGE_SETTING = "healthkit.retention_purge"
@@ -104,3 +112,23 @@ class AddIndexOnline(AddIndexConcurrently):
         if schema_editor.connection.vendor == "postgresql":
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+@contextmanager
+def advisory_try_lock(key: int):
+    """Yields True when this session holds the advisory lock `key` (PostgreSQL; always True
+    elsewhere, where one process runs the periodic work), False when another session holds it.
+    Released at the end; a connection lost meanwhile has released it already, and unlocking on it
+    would replace the error the caller retries on with another."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired and connection.is_usable():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

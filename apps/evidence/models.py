@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.core import crypto
+from apps.core.db import INGESTION_LOCK
 
 from .choices import (
     AssociationKind,
@@ -29,9 +30,7 @@ from .choices import (
 # Ingestion ids and releases' watermarks (SPEC §5): an id is handed out under a shared advisory
 # lock held until the inserting transaction ends; `ingestions_settled()` takes the lock exclusively
 # for a moment, so every id up to the newest it then reads has committed. Without it a release
-# could cover the id of a batch still being written, whose evidence it never saw.
-INGESTION_LOCK = 724203
-
+# could cover the id of a batch still being written, whose evidence it never saw (INGESTION_LOCK).
 
 # How long a release waits for batches being written; new batches queue behind the waiting
 # release meanwhile, so this also bounds their stall. Past it the release is refused, to retry.

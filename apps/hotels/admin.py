@@ -32,10 +32,6 @@ from .guest_list import COLUMNS, GuestListError, parse_guest_list
 from .models import CurrentGuest, HotelOverview, HotelStay
 
 
-def colour_badge(state: str | None):
-    return state_dot(state, empty=_("not computed yet"))
-
-
 class CheckedInFilter(admin.SimpleListFilter):
     title = _("checked in")
     parameter_name = "checked_in"
@@ -321,7 +317,7 @@ class CurrentGuestAdmin(ViewOnlyMixin, PersonIdSearchMixin, HistoryAdmin):
     @admin.display(description=_("colour"), ordering="person__status__state")
     def colour(self, obj):
         status = getattr(obj.person, "status", None)
-        return colour_badge(status.state if status else None)
+        return state_dot(status.state if status else None, empty=_("not computed yet"))
 
     @admin.display(description=_("verified"), boolean=True)
     def verified_display(self, obj):

@@ -66,7 +66,7 @@ from apps.areas.selectors import policy_at
 from apps.audit.models import AccessLog, AuditEvent
 from apps.audit.services import audit_event_record
 from apps.core import clock
-from apps.core.db import RETENTION_PURGE_SETTING
+from apps.core.db import RETENTION_LOCK, RETENTION_PURGE_SETTING, advisory_try_lock
 from apps.evidence.choices import StaySource
 from apps.evidence.models import Ingestion, Stay
 from apps.people.models import Phone
@@ -80,8 +80,6 @@ AUDIT_KIND = "retention.purged"
 # person/number/channel constraint holds) and never equal to a stay's phone hash.
 ERASED_NUMBER_PREFIX = "erased:"
 CLOSED_APPEAL_STATES = (AppealStatus.RESOLVED, AppealStatus.REJECTED)
-# Advisory-lock key of the purge on PostgreSQL (the status sweep uses 724201).
-LOCK_KEY = 724202
 
 
 # --- shared machinery -----------------------------------------------------------------------------
@@ -363,21 +361,7 @@ def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> d
     return {name: purge(now=t, dry_run=dry_run) for name, purge in PURGES.items()}
 
 
-@contextmanager
 def purge_lock():
-    """Yields True when this process may purge: on PostgreSQL a session advisory lock, so two
-    runs (beat and a hand-started command, or a retried task) never overlap."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        # A lost connection has released the lock with the session; trying to unlock on it would
-        # replace the error the task retries on with another.
-        if acquired and connection.is_usable():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    """A context yielding True when this process may purge: two runs (beat and a hand-started
+    command, or a retried task) never overlap."""
+    return advisory_try_lock(RETENTION_LOCK)

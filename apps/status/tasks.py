@@ -3,6 +3,8 @@ current facts, and are safe to retry."""
 
 from celery import shared_task
 
+from apps.core.db import SWEEP_LOCK, advisory_try_lock
+
 from . import services
 
 
@@ -23,15 +25,5 @@ def fanout_areas(county_codes: list[str]) -> int:
 @shared_task(time_limit=600)
 def sweep_due() -> int:
     """Periodic (celery beat, every minute): recompute statuses whose next change has come."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(724201)")
-            if not cursor.fetchone()[0]:
-                return 0  # another sweep is running
-            try:
-                return services.status_sweep()
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(724201)")
-    return services.status_sweep()
+    with advisory_try_lock(SWEEP_LOCK) as acquired:
+        return services.status_sweep() if acquired else 0  # 0: another sweep is running

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from apps.audit.models import AccessLog, AuditEvent
+from apps.core.db import RETENTION_LOCK
 from apps.evidence.models import Ingestion, Stay
 from apps.people.models import Phone
 from apps.people.services import PhoneInput
@@ -87,14 +88,14 @@ def test_the_task_skips_while_another_run_holds_the_lock(expired):
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [services.LOCK_KEY])
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RETENTION_LOCK])
             assert cursor.fetchone()[0]
         with time_machine.travel(NOW, tick=False):
             assert tasks.purge_expired.apply().get() is None
         assert Stay.objects.exists(), "the other run does the work"
     finally:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [services.LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [RETENTION_LOCK])
         other.close()
     with time_machine.travel(NOW, tick=False):
         assert tasks.purge_expired.apply().get() == EXPECTED

@@ -42,6 +42,10 @@ def person_status_response(request, person: Person, *, proxy: bool = False, why:
     return Response(status_payload(person, row))
 
 
+PROXY_PARAMETER = OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)")
+WHY_PARAMETER = OpenApiParameter("why", str, description="Staff: the reason for the look-up")
+
+
 class StatusLookupView(BaseAPIView):
     required_scopes = ("status",)
     allowed_roles = STAFF_ROLES
@@ -50,8 +54,8 @@ class StatusLookupView(BaseAPIView):
         parameters=[
             OpenApiParameter("id_type", str, required=True),
             OpenApiParameter("id_number", str, required=True),
-            OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)"),
-            OpenApiParameter("why", str, description="Staff: the reason for the look-up"),
+            PROXY_PARAMETER,
+            WHY_PARAMETER,
         ],
         responses={200: StatusSerializer, **error_responses(404)},
     )
@@ -75,10 +79,7 @@ class PersonStatusView(BaseAPIView):
     required_scopes = ("status",)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)"),
-            OpenApiParameter("why", str, description="the reason for the look-up"),
-        ],
+        parameters=[PROXY_PARAMETER, WHY_PARAMETER],
         responses={200: StatusSerializer},
     )
     def get(self, request, ref: str):
@@ -94,7 +95,7 @@ class PersonPopupsView(BaseAPIView):
     required_scopes = ("status",)
 
     @extend_schema(
-        parameters=[OpenApiParameter("why", str, description="the reason for the look-up")],
+        parameters=[WHY_PARAMETER],
         responses={200: PopupEpisodeSerializer(many=True)},
     )
     def get(self, request, ref: str):
