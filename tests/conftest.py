@@ -15,6 +15,14 @@ def _media_in_tmp_path(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with no rate-limit counters (apps.accounts.throttling) and no lock-outs."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def world(db):
     """Personas: a loaded country, two communities of 朝阳区, a hotel, the CDC, partners and staff."""

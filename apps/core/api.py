@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .clock import LOCAL_TZ
-from .errors import DomainError
+from .errors import DomainError, TooManyLookups
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -33,7 +33,10 @@ def exception_handler(exc, context):
             data = {"detail": " ".join(str(m) for m in exc.messages)}
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message}, status=exc.status_code)
+        response = Response({"detail": exc.message}, status=exc.status_code)
+        if isinstance(exc, TooManyLookups):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, OperationalError | InterfaceError):
         # The database went away (a failover, a dropped connection, a lock timeout): the request's
         # transaction was rolled back, so the client may send it again as it was (a feed re-send
@@ -86,6 +89,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such object, or it lies outside the caller's jurisdiction.",
     409: "The object's state does not allow this (already done, already ended, ...).",
     415: "A body that is not JSON (or a form) the API can read.",
+    429: "Over the caller's rate limit (its scope or role, and for staff the ID-number look-ups): send it again after `Retry-After` seconds.",
     503: "The database is briefly unavailable; nothing of the request was kept. Send it again after `Retry-After` seconds.",
 }
 
@@ -121,13 +125,14 @@ def error_responses(*codes: int) -> dict:
 
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's schema, telling partners the errors they really get (API.md): 400, 401,
-    403 and 503 (a database outage, `exception_handler`) on every operation (any query string may be invalid: `refuse_null_characters`), 415 on
+    403, 429 (a rate limit, `apps.accounts.throttling`) and 503 (a database outage,
+    `exception_handler`) on every operation (any query string may be invalid: `refuse_null_characters`), 415 on
     every one that takes a body, 404 on every one with an id in its path; views add the others
     with `error_responses`."""
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        codes = [400, 401, 403, 503]
+        codes = [400, 401, 403, 429, 503]
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append(415)
         if "{" in self.path:

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["ValidationError", "DomainError", "NotPermitted", "NotFoundInJurisdiction"]
+__all__ = ["ValidationError", "DomainError", "NotPermitted", "NotFoundInJurisdiction", "TooManyLookups"]
 
 
 class DomainError(Exception):
@@ -26,3 +26,14 @@ class NotFoundInJurisdiction(DomainError):
     """The object does not exist or lies outside the actor's jurisdiction (HTTP 404)."""
 
     status_code = 404
+
+
+class TooManyLookups(DomainError):
+    """The actor has looked persons up by ID number faster than their work needs (SPEC §7; HTTP
+    429 with `Retry-After: retry_after`). Raised by `apps.accounts.throttling.lookup_check`."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, code: str = "throttled"):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

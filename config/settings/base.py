@@ -218,6 +218,57 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Rate limits (SPEC §7, API.md; apps.accounts.throttling): every API request counts against the
+# caller's budget, a partner's per scope and a staff user's per role, and a staff request that tests
+# an ID number (a status look-up by ID, a person upsert, an appeal opened, a hotel check-in) also
+# against "identity". Over a budget the API answers 429 with Retry-After. A rate is "N/s", "N/m",
+# "N/h", "N/d" or "N/<k>m" ("60/10m"); a list of rates must all hold; null is no limit. Budgets are
+# per user (one partner system, one staff member) and, for "anon", per client address. The defaults:
+# a channel gateway serves millions of residents (2,000 look-ups a second per partner); a feed sends
+# batches of up to thousands of records (100 batches a second); the restrictions poll follows its
+# cursor (20 pages a second); staff work at a person's pace (120 requests a minute, CDC 300), and
+# test ID numbers at a call's or a check-in's pace (30 a minute and 600 a day; hotel staff 60 and
+# 1,500 for groups). API_THROTTLE_RATES (JSON) overrides any of them, e.g. '{"status": "5000/s"}'.
+API_THROTTLE_RATES = {
+    "anon": "30/m",
+    "status": "2000/s",
+    "feeds": "100/s",
+    "restrictions": "20/s",
+    "partner": "2000/s",  # a partner's calls outside its scopes: ping, its own token
+    "staff": "120/m",  # every role not named here
+    "cdc_officer": "300/m",
+    "identity": ["30/m", "600/d"],
+    "identity.hotel_staff": ["60/m", "1500/d"],
+} | env.json("API_THROTTLE_RATES", default={})
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["apps.accounts.throttling.ApiThrottle"]
+# The admin forms that look a person up by ID number (apps.accounts.throttling.lookup_check): per
+# user and kind of form; over the limit the user is locked out of that kind for LOOKUP_LOCKOUT_SECONDS
+# (0: to the end of the window). LOOKUP_LIMITS (JSON) overrides any kind.
+LOOKUP_LIMITS = {
+    "default": "60/10m",
+    "hotel_checkin": "120/10m",  # a tour group at the front desk
+    "guest_import": "1000/h",  # a guest list counts each row
+    "full_identity": "20/10m",  # the unmasked identity
+} | env.json("LOOKUP_LIMITS", default={})
+LOOKUP_LOCKOUT_SECONDS = env.int("LOOKUP_LOCKOUT_SECONDS", default=600)
+
+# The cache holds the rate-limit counters. Redis in production (REDIS_CACHE_URL, required there), so
+# every web process counts the same budget, with short socket timeouts so a slow Redis costs a
+# request at most half a second; the process's own memory otherwise (development, tests).
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default="")
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "hk",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "healthkit"}}
+THROTTLE_CACHE = "default"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Health Kit case portal API",
     "DESCRIPTION": "Feeds, statuses and casework of the city health-code service.",

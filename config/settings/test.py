@@ -7,3 +7,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite moves the clock by days between requests of one session (time-machine); idle expiry
 # would log every such test out. tests/accounts/test_sessions.py turns it back on to test it.
 SESSION_IDLE_SECONDS = 0
+
+# Rate limits (apps.accounts.throttling) stay on, far above what any test sends; the counters live
+# in this process's memory, emptied before every test (tests/conftest.py). tests/accounts/
+# test_throttling.py sets small rates, and the base defaults, to test them.
+API_THROTTLE_RATES = {name: "1000000/m" for name in API_THROTTLE_RATES}  # noqa: F405
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "healthkit-tests"}}

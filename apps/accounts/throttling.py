@@ -1,0 +1,235 @@
+"""Rate limits (SPEC §7: "nobody can test ID numbers faster than their work needs"; API.md: every
+scope and role is rate-limited, 429 with `Retry-After` over the limit).
+
+Two doors, one counting engine:
+
+- `ApiThrottle`, installed once for every API view (REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES),
+  keyed by the token's user: a partner per scope the view serves (feeds, status, restrictions), a
+  staff user per role, an anonymous caller per client address. Staff requests that test an ID
+  number (`IDENTITY_ROUTES`: a status look-up by ID, a person upsert, an appeal opened, a hotel
+  check-in, ...) also count against a stricter per-user budget, `API_THROTTLE_RATES["identity"]`.
+- `lookup_check(user, kind)`, called by the admin forms that look a person up by ID number (the
+  hotline's intake check, a hotel check-in or guest-list import, the persons search by ID, the
+  full identity page). Over `LOOKUP_LIMITS[kind]` it locks the user out of that kind of look-up
+  for `LOOKUP_LOCKOUT_SECONDS` by raising `TooManyLookups`, whose message says when to try again.
+
+Counters are fixed windows (`<name>:<user>:<window index>`) in the cache named by THROTTLE_CACHE:
+Redis in production (one `SET NX EX` + `INCR` pipeline per counter, every counter of a request in
+the same pipeline, so a request costs exactly one cache round trip however many limits apply),
+the process's local memory in development and tests. A fixed window lets a client send up to twice
+its rate across a window boundary; that is the price of one round trip and no per-request list of
+timestamps (DRF's own SimpleRateThrottle keeps a list of every request's time per key: 2,000
+floats read and written back per look-up at a gateway's rate).
+"""
+
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rest_framework.throttling import BaseThrottle
+
+from apps.core.errors import TooManyLookups
+
+from .security import client_ip
+
+__all__ = ["ApiThrottle", "IDENTITY_ROUTES", "Rate", "lookup_check", "parse_rates"]
+
+# --- rates -----------------------------------------------------------------------------------------
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `seconds`: written "2000/s", "30/m", "60/10m", "1000/d"."""
+
+    count: int
+    seconds: int
+
+
+def parse_rates(spec) -> list[Rate]:
+    """A rate, a list of rates (all must hold: "30/m" and "500/d") or None (no limit)."""
+    if spec is None:
+        return []
+    specs = [spec] if isinstance(spec, str) else list(spec)
+    rates = []
+    for one in specs:
+        match = RATE_RE.match(one)
+        if match is None:
+            raise ValueError(f"Not a rate: {one!r} (write N/s, N/m, N/h, N/d or N/<k>m, e.g. 60/10m)")
+        count, multiplier, unit = match.groups()
+        rates.append(Rate(int(count), int(multiplier or 1) * UNITS[unit]))
+    return rates
+
+
+# --- counting ----------------------------------------------------------------------------------------
+
+
+def _cache():
+    return caches[settings.THROTTLE_CACHE]
+
+
+def _hit(counters: list[tuple[str, int]], *, peek: str | None = None) -> tuple[int | None, list[int]]:
+    """Adds one to each counter `(key, window seconds)` and answers the new counts, together with
+    the value of the key `peek` (a lock-out's end, or None). One cache round trip on Redis."""
+    cache = _cache()
+    if isinstance(cache, RedisCache):
+        names = [cache.make_and_validate_key(key) for key, _window in counters]
+        client = cache._cache.get_client(names[0] if names else None, write=True)
+        pipe = client.pipeline(transaction=False)
+        if peek is not None:
+            pipe.get(cache.make_and_validate_key(peek))
+        for name, (_key, window) in zip(names, counters, strict=True):
+            pipe.set(name, 0, ex=window + 1, nx=True)
+            pipe.incr(name)
+        results = pipe.execute()
+        peeked = None
+        if peek is not None:
+            raw, results = results[0], results[1:]
+            peeked = int(raw) if raw is not None else None
+        return peeked, [int(count) for count in results[1::2]]
+    peeked = cache.get(peek) if peek is not None else None
+    counts = []
+    for key, window in counters:
+        if cache.add(key, 1, window + 1):
+            counts.append(1)
+            continue
+        try:
+            counts.append(cache.incr(key))
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, window + 1)
+            counts.append(1)
+    return peeked, counts
+
+
+def _window_counters(name: str, rates: list[Rate], now: float) -> list[tuple[str, int]]:
+    return [(f"rl:{name}:{rate.seconds}:{int(now // rate.seconds)}", rate.seconds) for rate in rates]
+
+
+def _over(rates: list[Rate], counts: list[int], now: float) -> float | None:
+    """Seconds until every exceeded window has ended, or None when no rate is exceeded."""
+    waits = [
+        (now // rate.seconds + 1) * rate.seconds - now
+        for rate, count in zip(rates, counts, strict=True)
+        if count > rate.count
+    ]
+    return max(waits) if waits else None
+
+
+# --- the API -----------------------------------------------------------------------------------------
+
+# The API routes (URL name, method) whose request tests an ID number: a staff caller learns from the
+# answer whether the number belongs to a known person. tests/accounts/test_throttling.py checks that
+# every operation of the published schema taking an `id_number` is named here.
+IDENTITY_ROUTES = frozenset(
+    {
+        ("status", "GET"),
+        ("persons", "POST"),
+        ("appeals", "POST"),
+        ("hotel-stays", "POST"),
+        ("community-registrations", "POST"),
+        ("credential", "GET"),
+        ("credentials", "GET"),
+        ("credentials", "POST"),
+    }
+)
+
+
+def _view_scopes(request, view) -> tuple:
+    scopes = getattr(view, "required_scopes", ())
+    if isinstance(scopes, dict):
+        scopes = scopes.get(request.method, ())
+    return tuple(scopes)
+
+
+def _rate_spec(name: str, *fallbacks: str):
+    rates = settings.API_THROTTLE_RATES
+    for key in (name, *fallbacks):
+        if key in rates:
+            return rates[key]
+    return None
+
+
+class ApiThrottle(BaseThrottle):
+    """Every API request, after authentication and permissions: one budget for what the caller is
+    (partner scope, staff role, anonymous address), and for staff a second, stricter one for
+    requests that test an ID number. Rates: `API_THROTTLE_RATES` (config/settings/base.py)."""
+
+    def budgets(self, request, view) -> list[tuple[str, list[Rate]]]:
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return [(f"anon:{client_ip(request)}", parse_rates(_rate_spec("anon")))]
+        if getattr(user, "is_partner", False):
+            from .permissions import partner_scopes
+
+            held = partner_scopes(user)
+            scope = next((s for s in _view_scopes(request, view) if s in held), "partner")
+            return [(f"{scope}:{user.pk}", parse_rates(_rate_spec(scope, "partner")))]
+        role = user.role or "superuser"
+        budgets = [(f"staff:{user.pk}", parse_rates(_rate_spec(role, "staff")))]
+        match = getattr(request, "resolver_match", None)
+        if match is not None and (match.url_name, request.method) in IDENTITY_ROUTES:
+            budgets.append((f"identity:{user.pk}", parse_rates(_rate_spec(f"identity.{role}", "identity"))))
+        return budgets
+
+    def allow_request(self, request, view) -> bool:
+        now = time.time()
+        rates, counters = [], []
+        for name, budget in self.budgets(request, view):
+            rates += budget
+            counters += _window_counters(f"api:{name}", budget, now)
+        if not counters:
+            return True
+        _peeked, counts = _hit(counters)
+        self._wait = _over(rates, counts, now)
+        return self._wait is None
+
+    def wait(self):
+        return math.ceil(self._wait) if self._wait else None
+
+
+# --- admin look-up forms -----------------------------------------------------------------------------
+
+
+def lookup_check(user, kind: str) -> None:
+    """Counts one look-up of a person by ID number that `user` makes through an admin form of
+    `kind` ("appeal_preview", "hotel_checkin", "guest_import", "person_search", "full_identity",
+    ...), and raises `TooManyLookups` when that is more than `LOOKUP_LIMITS[kind]` (else
+    `LOOKUP_LIMITS["default"]`, e.g. 60 per 10 minutes). Over the limit the user is locked out of
+    that kind of look-up for `LOOKUP_LOCKOUT_SECONDS` from then on; the error's message says until
+    when, and `retry_after` holds the seconds. Call it before the look-up, once per ID number
+    looked up (an import of 40 guests counts 40: call it for each). One cache round trip."""
+    limits = settings.LOOKUP_LIMITS
+    rates = parse_rates(limits.get(kind, limits.get("default")))
+    if not rates:
+        return
+    now = time.time()
+    who = getattr(user, "pk", None) or "anon"
+    lock_key = f"rl:lock:{kind}:{who}"
+    locked_until, counts = _hit(_window_counters(f"lookup:{kind}:{who}", rates, now), peek=lock_key)
+    if locked_until is not None and locked_until > now:
+        raise _too_many(locked_until - now)
+    if _over(rates, counts, now) is not None:
+        lockout = settings.LOOKUP_LOCKOUT_SECONDS or max(rate.seconds for rate in rates)
+        _cache().set(lock_key, int(now + lockout) + 1, lockout + 1)
+        raise _too_many(lockout)
+
+
+def _too_many(seconds: float) -> TooManyLookups:
+    seconds = max(1, math.ceil(seconds))
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        wait = ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    else:
+        wait = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    return TooManyLookups(
+        _("Too many look-ups of persons by ID number. Try again in %(wait)s.") % {"wait": wait},
+        retry_after=seconds,
+    )
