@@ -1,22 +1,31 @@
 """Admin of hotline appeals (SPEC §6, §7).
 
-- Operators take a call on the intake form: they can check the caller's masked status and reasons
-  (the look-up is logged), then open the appeal, which is routed at once.
+- Operators take a call on the intake form, then open the appeal, which is routed at once. "Check"
+  shows the masked status and reasons only of a person the operator's centre already has an
+  appeal about (SPEC §7), found through the access layer and logged with that appeal; for anyone
+  else, known or not, it gives the same neutral answer. Every check and every opening counts
+  against the operator's look-up limit (`lookup_check`).
 - The list shows the appeals a user follows with their deadline; overdue ones stand out. Operators
   re-route selected appeals to another community or the CDC with a reason.
 - The appeal page shows the person's masked status and reasons, the history of the appeal, and the
-  steps the user's role may take: start, resolve (optionally releasing popups with the checklist),
-  reject.
+  steps the user may take on it (asked of the access layer): start, resolve (optionally releasing
+  popups with the checklist), re-route, reject. Each step is its own form, placed after the
+  admin's (read-only) change form, never inside it: a browser drops a form nested in another, and
+  the step's fields would then be posted to the change form, which answers 403. A step refused
+  or invalid shows the appeal page again with the message and the typed input kept.
 
 Every step is a call to the appeal services, which check role and jurisdiction and write the
 events and the audit; the screens only collect input.
 """
 
+import copy
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,11 +37,13 @@ from django.utils.translation import ngettext
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
+from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
 from apps.core.admin import AppendOnlyMixin, BaseAdmin, HistoryAdmin, PersonScopedAdminMixin, ReadOnlyInline
 from apps.core.clock import LOCAL_TZ, now
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted, TooManyLookups
 from apps.people.choices import IdType
+from apps.people.models import Person
 from apps.people.selectors import person_by_id
 from apps.status.selectors import status_payload
 from apps.status.services import status_current
@@ -43,6 +54,10 @@ from .models import Appeal, AppealEvent
 from .selectors import appeals_visible_to, overdue_q
 
 CHECKLIST = ("itinerary_verified", "nat_negative", "commitment_signed")
+# The intake's check and its opening both test an ID number: one look-up budget for both.
+INTAKE_LOOKUP = "appeal_preview"
+# What the check needs: the rest of the intake form may still be empty while the caller spells the ID.
+CHECK_FIELDS = ("id_type", "id_number")
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -68,9 +83,11 @@ def _category_choices():
 
 
 class IntakeForm(forms.Form):
+    """The call as the operator takes it. No name: persons and their names come from the feeds
+    (SPEC §7), an appeal never creates or renames one."""
+
     id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices, initial=IdType.RESIDENT_ID)
     id_number = forms.CharField(label=_("ID number"), max_length=40)
-    name = forms.CharField(label=_("name"), max_length=100, required=False)
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices)
     category = forms.ChoiceField(label=_("category (deadline)"), choices=_category_choices)
     description = forms.CharField(label=_("what the caller reports"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -101,7 +118,28 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=_("reason for the caller"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+@dataclass(frozen=True)
+class Step:
+    """A step on an appeal's page: its own form, posted to `admin:appeals_appeal_step`."""
+
+    name: str
+    title: str
+    form_class: type[forms.Form]
+
+
+STEPS = {
+    step.name: step
+    for step in (
+        Step("start", _("Start work"), NoteForm),
+        Step("resolve", _("Resolve"), ResolveForm),
+        Step("route", _("Re-route"), RouteForm),
+        Step("reject", _("Reject"), RejectForm),
+    )
+}
+
+
 def add_service_errors(form: forms.Form, exc: Exception) -> None:
+    """Put a service's field errors next to the form's fields (the rest above the form)."""
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
             field = name if name in form.fields else None
@@ -110,6 +148,25 @@ def add_service_errors(form: forms.Form, exc: Exception) -> None:
                     form.add_error(field, message if field else f"{name}: {message}")
         return
     form.add_error(None, getattr(exc, "message", None) or " ".join(getattr(exc, "messages", [str(exc)])))
+
+
+def _refusal(exc: DomainError) -> str:
+    """What the page says when the service refuses a step on an appeal the user sees: the role's
+    refusal as the service words it, or, for jurisdiction, that the appeal is someone else's."""
+    if isinstance(exc, NotFoundInJurisdiction):
+        return _t("This step was refused: the appeal is routed to another organisation, which takes it.")
+    return _t("This step was refused: %(why)s") % {"why": exc.message}
+
+
+def _as_shown(request):
+    """The request as the page is shown (a GET): after a step, the appeal page is rendered again
+    through the admin's change view, which would take a POST for a save of its read-only form."""
+    if request.method == "GET":
+        return request
+    shown = copy.copy(request)
+    shown.method = "GET"
+    shown.POST = QueryDict()
+    return shown
 
 
 # --- appeals --------------------------------------------------------------------------------------
@@ -194,29 +251,19 @@ class AppealAdmin(HistoryAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = IntakeForm(request.POST or None)
-        preview = None
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
+        preview, status = None, 200
+        if request.method == "POST":
+            valid = form.is_valid()
             if "_check" in request.POST:
-                preview = self._preview(request, data)
-            else:
-                try:
-                    appeal = services.appeal_open(actor=request.user, origin="admin", **data)
-                except (ValidationError, DomainError) as exc:
-                    add_service_errors(form, exc)
-                else:
-                    where = appeal.routed_to.name if appeal.routed_to else _t("nobody yet: route it by hand")
-                    self.message_user(
-                        request,
-                        _t("Appeal %(n)s opened, routed to %(to)s, due %(due)s. Give the caller the tracking number.")
-                        % {
-                            "n": appeal.tracking_number,
-                            "to": where,
-                            "due": appeal.due_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
-                        },
-                        messages.SUCCESS,
-                    )
-                    return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
+                # The check needs the ID only; the rest of the call may not be taken down yet.
+                for name in [name for name in form.errors if name not in CHECK_FIELDS]:
+                    del form.errors[name]
+                if not form.errors:
+                    preview, status = self._preview(request, form)
+            elif valid:
+                opened, status = self._open(request, form)
+                if opened is not None:
+                    return opened
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -225,55 +272,132 @@ class AppealAdmin(HistoryAdmin):
             "preview": preview,
             "deadlines": [(label, DEADLINE_HOURS[value]) for value, label in Category.choices],
         }
-        return TemplateResponse(request, "appeals/admin/intake.html", context)
+        return TemplateResponse(request, "appeals/admin/intake.html", context, status=status)
 
-    def _preview(self, request, data) -> dict:
-        """The caller's masked status and reasons, to tell them which popup they have (the look-up
-        is logged with why)."""
+    def _open(self, request, form) -> tuple[object | None, int]:
+        """Open the appeal (`appeal_open`), or put the service's refusal on the form: an ID number
+        the portal does not know is an error on that field (nobody is created), and so is a
+        look-up past the operator's limit."""
         try:
-            person = person_by_id(id_type=data["id_type"], id_number=data["id_number"])
+            lookup_check(request.user, INTAKE_LOOKUP)
+            appeal = services.appeal_open(actor=request.user, origin="admin", **form.cleaned_data)
+        except TooManyLookups as exc:
+            form.add_error(None, exc.message)
+            return None, exc.status_code
+        except NotFoundInJurisdiction as exc:
+            form.add_error(
+                "id_number",
+                _t("No person with this ID is on record. Check the ID type and number with the caller."),
+            )
+            return None, exc.status_code
+        except (ValidationError, DomainError) as exc:
+            add_service_errors(form, exc)
+            return None, getattr(exc, "status_code", 200)
+        where = appeal.routed_to.name if appeal.routed_to else _t("nobody yet: route it by hand")
+        self.message_user(
+            request,
+            _t("Appeal %(n)s opened, routed to %(to)s, due %(due)s. Give the caller the tracking number.")
+            % {
+                "n": appeal.tracking_number,
+                "to": where,
+                "due": appeal.due_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+            },
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk])), 302
+
+    def _preview(self, request, form) -> tuple[dict | None, int]:
+        """The caller's masked status and reasons, when the access layer lets the operator see the
+        person: SPEC §7, the hotline sees "the masked status and reasons of the person an appeal
+        is about", so only a person the centre already has an appeal about, and the access log
+        names that appeal. Anyone else, known or not, gets the same neutral answer, and only the
+        ID's format is checked; every check counts against the operator's look-up limit."""
+        user, data = request.user, form.cleaned_data
+        try:
+            lookup_check(user, INTAKE_LOOKUP)
+        except TooManyLookups as exc:
+            form.add_error(None, exc.message)
+            return None, exc.status_code
+        try:
+            person = person_by_id(
+                id_type=data["id_type"], id_number=data["id_number"], queryset=Person.objects.visible_to(user)
+            )
         except ValidationError as exc:
-            return {"error": " ".join(exc.messages)}
+            form.add_error("id_number", exc.messages)
+            return None, 200
         if person is None:
-            return {"unknown": True}
-        access_log_record(actor=request.user, person=person, why=_t("appeal intake"), via="admin")
-        return {"status": status_payload(person, status_current(person_id=person.pk))}
+            return {"pending": True}, 200
+        item = access.why_visible(user, person)
+        why = _t("appeal intake: %(item)s") % {"item": item} if item else _t("appeal intake")
+        access_log_record(actor=user, person=person, why=why, via="admin")
+        return {"status": status_payload(person, status_current(person_id=person.pk)), "item": item}, 200
 
     # --- the appeal's page ---
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        appeal = self.get_queryset(request).filter(pk=unquote(object_id)).select_related("person").first()
+        if request.method == "POST":
+            # The page is read-only: its steps post to `step_view`, never to the change form.
+            return super().change_view(request, object_id, form_url, extra_context)
+        return self._appeal_page(request, object_id, extra_context=extra_context)
+
+    def _appeal_page(self, request, object_id, *, bound=None, refused="", status=200, extra_context=None):
+        """The appeal's page: its fields and history (the admin's read-only change form), the
+        person's masked status and reasons, and the forms of the steps the user may take. After a
+        step that failed, `bound` is that step's form with the typed input and the errors, and
+        `refused` the service's refusal; the look-up was logged when the page was first shown."""
+        appeal = self.get_object(request, unquote(object_id))
         extra = dict(extra_context or {})
         if appeal is not None:
-            access_log_record(
-                actor=request.user,
-                person=appeal.person,
-                why=_t("appeal %(n)s") % {"n": appeal.tracking_number},
-                via="admin",
-            )
+            if request.method == "GET":
+                access_log_record(
+                    actor=request.user,
+                    person=appeal.person,
+                    why=_t("appeal %(n)s") % {"n": appeal.tracking_number},
+                    via="admin",
+                )
             extra["person_status"] = status_payload(appeal.person, status_current(person_id=appeal.person_id))
-            extra["steps"] = self._steps(request, appeal)
+            extra["steps"] = self._steps(request, appeal, bound)
+            extra["step_refused"] = refused
             extra["overdue"] = appeal.is_overdue(now())
-        return super().change_view(request, object_id, form_url, extra)
+        response = super().change_view(_as_shown(request), object_id, "", extra)
+        if status != 200 and isinstance(response, TemplateResponse):
+            response.status_code = status
+        return response
 
-    def _steps(self, request, appeal) -> dict:
-        """The forms of the steps the user may take on this appeal now."""
-        user, steps = request.user, {}
+    def _offered(self, user, appeal) -> list[str]:
+        """The steps the access layer lets the user take on this appeal now (the services decide
+        again): the organisation it is routed to starts, resolves and rejects it; the hotline
+        centre that opened it re-routes and rejects it."""
         if appeal.status not in OPEN_STATES:
-            return steps
-        handles = access.may(user, "appeal.resolve") and (
-            user.is_superuser
-            or appeal.routed_to_id == user.organisation_id
-            or (user.role == "cdc_officer" and appeal.routed_to is not None and appeal.routed_to.kind == OrgKind.CDC)
-        )
+            return []
+        handles = access.may(user, "appeal.resolve", appeal)
+        routes = access.may(user, "appeal.route", appeal)
+        offered = []
+        if handles and appeal.status == AppealStatus.ROUTED:
+            offered.append("start")
         if handles:
-            if appeal.status == AppealStatus.ROUTED:
-                steps["start"] = NoteForm(prefix="start")
-            steps["resolve"] = ResolveForm(prefix="resolve")
-        if access.may(user, "appeal.route"):
-            steps["route"] = RouteForm(prefix="route")
-        if handles or access.may(user, "appeal.route"):
-            steps["reject"] = RejectForm(prefix="reject")
+            offered.append("resolve")
+        if routes:
+            offered.append("route")
+        if handles or routes:
+            offered.append("reject")
+        return offered
+
+    def _steps(self, request, appeal, bound=None) -> list[dict]:
+        """The forms of the steps offered, each with its own URL; `bound` (name, form) replaces
+        the empty form of a step that was just tried."""
+        steps = []
+        for name in self._offered(request.user, appeal):
+            step = STEPS[name]
+            form = bound[1] if bound is not None and bound[0] == name else step.form_class(prefix=name)
+            steps.append(
+                {
+                    "name": name,
+                    "title": step.title,
+                    "form": form,
+                    "url": reverse("admin:appeals_appeal_step", args=[appeal.pk, name]),
+                }
+            )
         return steps
 
     def get_urls(self):
@@ -284,58 +408,73 @@ class AppealAdmin(HistoryAdmin):
         ]
 
     def step_view(self, request, object_id, step):
-        """One step on an appeal (POST): start, resolve, route, reject."""
+        """One step on an appeal (POST): start, resolve, route, reject. Done: back to the page with
+        a success message. Invalid or refused: the page again, with the message and the typed
+        input kept (a checklist error keeps the resolution written)."""
         if request.method != "POST":
             return redirect(reverse("admin:appeals_appeal_change", args=[object_id]))
-        appeal = self.get_queryset(request).filter(pk=unquote(object_id)).first()
-        if appeal is None:
-            raise Http404
-        form_class = {"start": NoteForm, "resolve": ResolveForm, "route": RouteForm, "reject": RejectForm}.get(step)
-        if form_class is None:
-            raise Http404
-        form = form_class(request.POST, prefix=step)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                if step == "start":
-                    services.appeal_start(actor=request.user, appeal_id=appeal.pk, note=data["note"], origin="admin")
-                elif step == "resolve":
-                    _appeal, after = services.appeal_resolve(
-                        actor=request.user,
-                        appeal_id=appeal.pk,
-                        resolution=data["resolution"],
-                        release_popups=data["release_popups"],
-                        checklist={item: data[item] for item in CHECKLIST},
-                        origin="admin",
-                    )
-                elif step == "route":
-                    services.appeal_route(
-                        actor=request.user,
-                        appeal_id=appeal.pk,
-                        to=data["routed_to"],
-                        reason=data["reason"],
-                        origin="admin",
-                    )
-                else:
-                    services.appeal_reject(
-                        actor=request.user, appeal_id=appeal.pk, reason=data["reason"], origin="admin"
-                    )
-            except (ValidationError, DomainError) as exc:
-                if getattr(exc, "status_code", 400) in (403, 404):
-                    raise PermissionDenied from exc
-                add_service_errors(form, exc)
-            else:
-                self.message_user(
-                    request, _t("Appeal %(n)s updated.") % {"n": appeal.tracking_number}, messages.SUCCESS
-                )
-                if self.get_queryset(request).filter(pk=appeal.pk).exists():
-                    return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
-                return redirect(reverse("admin:appeals_appeal_changelist"))
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for message in errors:
-                self.message_user(request, f"{label}: {message}" if label else message, messages.ERROR)
-        return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
+        appeal = self.get_object(request, unquote(object_id))
+        if appeal is None or step not in STEPS:
+            return self._refused_page(request)
+        form = STEPS[step].form_class(request.POST, prefix=step)
+        if not form.is_valid():
+            return self._appeal_page(request, object_id, bound=(step, form))
+        try:
+            done = self._take(request, appeal, step, form.cleaned_data)
+        except (NotPermitted, NotFoundInJurisdiction) as exc:
+            return self._appeal_page(
+                request, object_id, bound=(step, form), refused=_refusal(exc), status=exc.status_code
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self._appeal_page(request, object_id, bound=(step, form))
+        except DomainError as exc:  # the appeal has moved on (409), batches being written (503)…
+            add_service_errors(form, exc)
+            return self._appeal_page(request, object_id, bound=(step, form), status=exc.status_code)
+        self.message_user(request, done, messages.SUCCESS)
+        if self.get_queryset(request).filter(pk=appeal.pk).exists():
+            return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
+        # Re-routed away from the user's own organisation, say: it is no longer theirs to follow.
+        return redirect(reverse("admin:appeals_appeal_changelist"))
+
+    def _take(self, request, appeal, step: str, data: dict) -> str:
+        """Take the step through its service; the message that says what it did."""
+        common = {"actor": request.user, "appeal_id": appeal.pk, "origin": "admin"}
+        n = appeal.tracking_number
+        if step == "start":
+            services.appeal_start(note=data["note"], **common)
+            return _t("Work on appeal %(n)s started.") % {"n": n}
+        if step == "resolve":
+            _appeal, after = services.appeal_resolve(
+                resolution=data["resolution"],
+                release_popups=data["release_popups"],
+                checklist={item: data[item] for item in CHECKLIST},
+                **common,
+            )
+            if after is not None:
+                return _t("Appeal %(n)s resolved. The person's status now: %(label)s.") % {
+                    "n": n,
+                    "label": after["label"],
+                }
+            return _t("Appeal %(n)s resolved.") % {"n": n}
+        if step == "route":
+            routed = services.appeal_route(to=data["routed_to"], reason=data["reason"], **common)
+            return _t("Appeal %(n)s re-routed to %(to)s.") % {"n": n, "to": routed.routed_to.name}
+        services.appeal_reject(reason=data["reason"], **common)
+        return _t("Appeal %(n)s rejected.") % {"n": n}
+
+    def _refused_page(self, request):
+        """A step on an appeal the user does not follow (or no longer: re-routed, say), or an
+        unknown step: a page that says so, the same whether the appeal exists or not (404)."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _t("Step refused"),
+            "message": _t(
+                "This appeal is not one you follow (or no longer: it may have been re-routed). Nothing was changed."
+            ),
+        }
+        return TemplateResponse(request, "appeals/admin/step_refused.html", context, status=404)
 
     # --- re-routing from the list ---
 
