@@ -1,19 +1,30 @@
-"""The one access layer (SPEC §7): which persons a user may see, which actions their role may
-take, and on whom. Admin lists, detail pages and actions, the API, the selectors and the services
-all go through this module; nothing bypasses it.
+"""The one access layer (SPEC §7): what each user may see and do. Admin lists, change pages,
+custom views and the buttons they show, the API and the services all ask this module, and no copy
+of its rules lives anywhere else.
 
-- `persons_visible_to(user, queryset)` narrows any person queryset to what the user may see
-  (`Person.objects.visible_to(user)` is the same door).
-- `require(user, action)` raises `NotPermitted` (403) when the role may not take the action at all;
-  `require_on_person(user, action, person)` also raises `NotFoundInJurisdiction` (404) when the
-  person lies outside the user's jurisdiction. Role first, then jurisdiction: a hotel clerk asking
-  to release anyone's popup is told "not your role", never whether the person exists.
-- `ROLE_MODEL_PERMISSIONS` are the admin screens each role may open (read by
-  `apps.accounts.backends.RoleBackend`); what a screen shows is still narrowed per person.
+For every kind of record there is one rule for seeing and one for acting on an object:
+
+- `visible_to(user, queryset)` narrows a queryset of persons, hotel stays, appeals, community
+  registrations, hotels, observation orders or popups (and of any record that belongs to a person,
+  through `person_path`) to what the user may see. `Model.objects.visible_to(user)` is the same door.
+- `may(user, action, obj=None, **context)` says whether the user's role may take `action` at all
+  and, given an object, whether on that one. `require(...)` raises instead: `NotPermitted` (403)
+  when the role may not, `NotFoundInJurisdiction` (404) when the object lies outside what the
+  user sees — role first, so a hotel clerk asking to release anyone's popup is told "not your
+  role", never whether the person exists — and `NotPermitted` again when the object is seen but
+  a rule of SPEC §7 refuses it (an order another organisation started).
+- `why_visible(user, person)` names the work item through which a role sees a person, for the
+  access log (SPEC §7: "the log names that item").
+- `ROLE_MODEL_PERMISSIONS` are the admin screens each role opens (read by
+  `apps.accounts.backends.RoleBackend`); what a screen shows is still narrowed by `visible_to`.
+
+The workflow models (appeals, registrations, hotel stays) are reached through the app registry,
+not imported: the rules live here, in the domain layer, and read those tables by name.
 """
 
-import datetime as dt
+from collections.abc import Callable
 
+from django.apps import apps
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,54 +37,173 @@ from .choices import OrgKind, Role
 # Appeals and registrations still giving a community its say over a person.
 OPEN_APPEAL_STATES = ("open", "routed", "in_progress")
 OPEN_REGISTRATION_STATES = ("pending",)
+# Partners see every person within their scopes (a status look-up names the person's ID number).
 SEES_EVERYONE = (Role.CDC_OFFICER, Role.PARTNER)
 
-# --- seeing -------------------------------------------------------------------------------------
+
+def _model(label: str):
+    return apps.get_model(label)
 
 
-def persons_visible_to(user, queryset: QuerySet) -> QuerySet:
-    from apps.appeals.models import Appeal
-    from apps.areas.selectors import policy_at
-    from apps.casework.models import CommunityRegistration
-    from apps.hotels.models import HotelStay
+def _active(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
 
-    if user is None or not user.is_authenticated or not user.is_active:
-        return queryset.none()
-    if user.is_superuser or user.role in SEES_EVERYONE:
-        return queryset
-    org_id = user.organisation_id
-    if org_id is None:
-        return queryset.none()
-    if user.role == Role.COMMUNITY_WORKER:
-        registrations = CommunityRegistration.objects.filter(
-            person=OuterRef("pk"), community_id=org_id, status__in=OPEN_REGISTRATION_STATES
-        )
-        appeals = Appeal.objects.filter(person=OuterRef("pk"), routed_to_id=org_id, status__in=OPEN_APPEAL_STATES)
-        return queryset.filter(Q(community_id=org_id) | Exists(registrations) | Exists(appeals))
+
+def _everything(user) -> bool:
+    return user.is_superuser or user.role == Role.CDC_OFFICER
+
+
+# --- seeing ---------------------------------------------------------------------------------------
+
+
+def _district_of(user) -> QuerySet:
+    """The area of the user's organisation (a culture-and-tourism bureau), as a subquery."""
+    from .models import Organisation
+
+    return Organisation.objects.filter(pk=user.organisation_id, area_id__isnull=False).values("area_id")
+
+
+def _hotel_stays_seen(user, queryset: QuerySet) -> QuerySet:
+    """Hotel staff: their own hotel's current guests and past guests for `lookback_days`;
+    culture-and-tourism officers: the current guests of their district's hotels."""
     if user.role == Role.HOTEL_STAFF:
+        from apps.areas.selectors import policy_at
+
         t = now()
-        since = t - dt.timedelta(days=policy_at(t).lookback_days)
-        stays = HotelStay.objects.filter(person=OuterRef("pk"), hotel_id=org_id).filter(
+        since = t - policy_at(t).lookback
+        return queryset.filter(hotel_id=user.organisation_id).filter(
             Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since)
         )
-        return queryset.filter(Exists(stays))
     if user.role == Role.TOURISM_OFFICER:
-        area_id = user.organisation.area_id
-        stays = HotelStay.objects.filter(person=OuterRef("pk"), hotel__area_id=area_id, checked_out_at__isnull=True)
-        return queryset.filter(Exists(stays)) if area_id else queryset.none()
+        return queryset.filter(hotel__area_id__in=_district_of(user), checked_out_at__isnull=True)
+    return queryset.none()
+
+
+def _appeals_seen(user, queryset: QuerySet) -> QuerySet:
+    """Hotline operators follow the appeals their centre opened; community workers those routed
+    to their community."""
     if user.role == Role.HOTLINE_OPERATOR:
-        appeals = Appeal.objects.filter(person=OuterRef("pk"), opened_by__organisation_id=org_id)
+        return queryset.filter(opened_by__organisation_id=user.organisation_id)
+    if user.role == Role.COMMUNITY_WORKER:
+        return queryset.filter(routed_to_id=user.organisation_id)
+    return queryset.none()
+
+
+def _persons_seen(user, queryset: QuerySet) -> QuerySet:
+    """SPEC §7, "may see": residents of the worker's community or persons with an open
+    registration or an open appeal there; a hotel's guests; a district's guests; the persons the
+    hotline centre's appeals are about."""
+    org_id = user.organisation_id
+    if user.role == Role.COMMUNITY_WORKER:
+        registrations = _model("casework.CommunityRegistration").objects.filter(
+            person=OuterRef("pk"), community_id=org_id, status__in=OPEN_REGISTRATION_STATES
+        )
+        appeals = _model("appeals.Appeal").objects.filter(
+            person=OuterRef("pk"), routed_to_id=org_id, status__in=OPEN_APPEAL_STATES
+        )
+        return queryset.filter(Q(community_id=org_id) | Exists(registrations) | Exists(appeals))
+    if user.role in (Role.HOTEL_STAFF, Role.TOURISM_OFFICER):
+        stays = _hotel_stays_seen(user, _model("hotels.HotelStay").objects.filter(person=OuterRef("pk")))
+        return queryset.filter(Exists(stays))
+    if user.role == Role.HOTLINE_OPERATOR:
+        appeals = _appeals_seen(user, _model("appeals.Appeal").objects.filter(person=OuterRef("pk")))
         return queryset.filter(Exists(appeals))
     return queryset.none()
 
 
-def person_is_visible(user, person) -> bool:
-    from apps.people.models import Person
+def _registrations_seen(user, queryset: QuerySet) -> QuerySet:
+    if user.role == Role.COMMUNITY_WORKER:
+        return queryset.filter(community_id=user.organisation_id)
+    return queryset.none()
 
-    return persons_visible_to(user, Person.objects.filter(pk=person.pk)).exists()
+
+def _hotels_seen(user, queryset: QuerySet) -> QuerySet:
+    queryset = queryset.filter(kind=OrgKind.HOTEL)
+    if user.role == Role.HOTEL_STAFF:
+        return queryset.filter(pk=user.organisation_id)
+    if user.role == Role.TOURISM_OFFICER:
+        return queryset.filter(area_id__in=_district_of(user))
+    return queryset.none()
 
 
-# --- acting -------------------------------------------------------------------------------------
+# model label → (the rule for a user who does not see everything, the roles that see every row)
+VISIBILITY: dict[str, tuple[Callable[[object, QuerySet], QuerySet], tuple[str, ...]]] = {
+    "people.person": (_persons_seen, SEES_EVERYONE),
+    "hotels.hotelstay": (_hotel_stays_seen, (Role.CDC_OFFICER,)),
+    "hotels.currentguest": (_hotel_stays_seen, (Role.CDC_OFFICER,)),
+    "appeals.appeal": (_appeals_seen, (Role.CDC_OFFICER,)),
+    "casework.communityregistration": (_registrations_seen, (Role.CDC_OFFICER,)),
+    "accounts.organisation": (_hotels_seen, (Role.CDC_OFFICER,)),
+    "hotels.hoteloverview": (_hotels_seen, (Role.CDC_OFFICER,)),
+}
+
+
+def visible_to(user, queryset: QuerySet, *, person_path: str | None = None) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may see. Rows of a model with a rule of its own
+    (`VISIBILITY`) follow it; any other record that belongs to a person (an order, a popup, a
+    stay, a release…) is seen with its person: `person_path` is the lookup to it (default
+    `person`)."""
+    if not _active(user):
+        return queryset.none()
+    rule = VISIBILITY.get(queryset.model._meta.label_lower)
+    if rule is not None:
+        seen, everyone = rule
+        if user.is_superuser or user.role in everyone:
+            return queryset
+        if user.organisation_id is None:
+            return queryset.none()
+        return seen(user, queryset)
+    persons = visible_to(user, _model("people.Person").objects.all())
+    if persons.query.is_empty():
+        return queryset.none()
+    if user.is_superuser or user.role in SEES_EVERYONE:
+        return queryset
+    return queryset.filter(**{f"{person_path or 'person'}__in": persons.values("pk")})
+
+
+def is_visible(user, obj, *, person_path: str | None = None) -> bool:
+    if obj is None or obj.pk is None:
+        return False
+    return visible_to(user, type(obj)._default_manager.filter(pk=obj.pk), person_path=person_path).exists()
+
+
+def why_visible(user, person) -> str:
+    """The work item through which the user sees `person`, for the access log: the open appeal
+    (hotline, community) or registration (community) or the hotel stay (hotel staff); "" when
+    the user sees the person by residence or sees everyone."""
+    if not _active(user) or user.is_superuser or user.role in SEES_EVERYONE:
+        return ""
+    if user.role == Role.COMMUNITY_WORKER and person.community_id == user.organisation_id:
+        return ""
+    if user.role in (Role.HOTLINE_OPERATOR, Role.COMMUNITY_WORKER):
+        appeals = _appeals_seen(user, _model("appeals.Appeal").objects.filter(person=person))
+        if user.role == Role.COMMUNITY_WORKER:
+            appeals = appeals.filter(status__in=OPEN_APPEAL_STATES)
+        number = appeals.order_by("-created_at", "-pk").values_list("tracking_number", flat=True).first()
+        if number:
+            return _("appeal %(number)s") % {"number": number}
+    if user.role == Role.COMMUNITY_WORKER:
+        registration = (
+            _registrations_seen(user, _model("casework.CommunityRegistration").objects.filter(person=person))
+            .filter(status__in=OPEN_REGISTRATION_STATES)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if registration:
+            return _("community registration %(id)s") % {"id": registration}
+    if user.role in (Role.HOTEL_STAFF, Role.TOURISM_OFFICER):
+        stay = (
+            _hotel_stays_seen(user, _model("hotels.HotelStay").objects.filter(person=person))
+            .order_by("-checked_in_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if stay:
+            return _("hotel stay %(id)s") % {"id": stay}
+    return ""
+
+
+# --- acting ---------------------------------------------------------------------------------------
 
 # Which roles may take each action at all (SPEC §5, §7). Jurisdiction is checked on top.
 ACTION_ROLES: dict[str, tuple[str, ...]] = {
@@ -87,12 +217,27 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "appeal.open": (Role.HOTLINE_OPERATOR,),
     "appeal.route": (Role.HOTLINE_OPERATOR,),
     "appeal.resolve": (Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
+    "appeal.follow": (Role.HOTLINE_OPERATOR, Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
     "hotel.check_in": (Role.HOTEL_STAFF,),
     "hotel.check_out": (Role.HOTEL_STAFF,),
+    "hotel.oversee": (Role.HOTEL_STAFF, Role.TOURISM_OFFICER, Role.CDC_OFFICER),
     "audit.read": (Role.AUDITOR,),
     "policy.publish": (Role.POLICY_ADMIN,),
     # The clear name, ID number and phone numbers of one person, for a reason that is logged.
     "person.reveal": (Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
+    # A person's status and reasons (masked), for a role that sees the person.
+    "person.look_up": (
+        Role.COMMUNITY_WORKER,
+        Role.CDC_OFFICER,
+        Role.HOTEL_STAFF,
+        Role.TOURISM_OFFICER,
+        Role.HOTLINE_OPERATOR,
+    ),
+    # SPEC §7: a person's community of residence is set by a community worker taking in a person
+    # who has none (into their own community) or moving a resident away, or by the CDC.
+    "person.set_community": (Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
+    # Names, birth dates and phones come from the feeds; only the CDC corrects them by hand.
+    "person.correct": (Role.CDC_OFFICER,),
 }
 
 ACTION_LABELS = {
@@ -106,11 +251,16 @@ ACTION_LABELS = {
     "appeal.open": gettext_lazy("open appeals"),
     "appeal.route": gettext_lazy("route appeals"),
     "appeal.resolve": gettext_lazy("resolve appeals"),
+    "appeal.follow": gettext_lazy("follow appeals"),
     "hotel.check_in": gettext_lazy("check guests in"),
     "hotel.check_out": gettext_lazy("check guests out"),
+    "hotel.oversee": gettext_lazy("oversee hotels"),
     "audit.read": gettext_lazy("read the audit"),
     "policy.publish": gettext_lazy("publish designations and policy"),
     "person.reveal": gettext_lazy("see unmasked personal data"),
+    "person.look_up": gettext_lazy("look up persons"),
+    "person.set_community": gettext_lazy("change a person's community of residence"),
+    "person.correct": gettext_lazy("correct a person's name, birth date or phones"),
 }
 
 # Roles that see unmasked personal data (SPEC §7: masked unless the role needs it). With
@@ -125,66 +275,139 @@ def needs_second_factor(user) -> bool:
     return user.is_superuser or user.role in SECOND_FACTOR_ROLES
 
 
-def may(user, action: str) -> bool:
-    """Whether the user's role may take `action` at all (superusers may take every action)."""
-    if user is None or not user.is_authenticated or not user.is_active or getattr(user, "is_partner", False):
+def _role_may(user, action: str) -> bool:
+    if not _active(user) or getattr(user, "is_partner", False):
         return False
     return user.is_superuser or user.role in ACTION_ROLES[action]
 
 
-def require(user, action: str) -> None:
-    if not may(user, action):
-        raise NotPermitted(_("Your role may not %(action)s.") % {"action": ACTION_LABELS.get(action, action)})
+def _person_of(obj):
+    """The person an object of an action belongs to (a person is its own)."""
+    if obj._meta.label_lower == "people.person":
+        return obj
+    return obj.person
 
 
-def require_on_person(user, action: str, person) -> None:
-    """The role may take the action, and the person is inside the user's jurisdiction."""
-    require(user, action)
-    if not person_is_visible(user, person):
+class Refused(Exception):
+    """An object rule's answer when the object is seen but SPEC §7 refuses the action on it."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _on_person(user, obj, **context) -> None:
+    if not is_visible(user, _person_of(obj)):
         raise NotFoundInJurisdiction(_("No such person."))
 
 
-def require_order_start(user, person, kind: str) -> None:
-    require_on_person(user, f"order.start.{kind}", person)
-
-
-def require_order_end(user, order) -> None:
+def _order_end(user, order, **context) -> None:
     """CDC officers end any order; a community worker ends the home orders their community
     started (SPEC §7)."""
-    require_on_person(user, "order.end", order.person)
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
+    _on_person(user, order)
+    if _everything(user):
         return
     if order.kind != "home" or order.issuer_org_id != user.organisation_id:
-        raise NotPermitted(_("Only the organisation that started this order, or the CDC, may end it."))
+        raise Refused(_("Only the organisation that started this order, or the CDC, may end it."))
 
 
-def require_registration(user, registration, action: str = "registration.decide") -> None:
-    require(user, action)
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return
-    if registration.community_id != user.organisation_id:
+def _registration(user, registration, **context) -> None:
+    if not is_visible(user, registration):
         raise NotFoundInJurisdiction(_("No such registration."))
 
 
-def require_appeal_resolve(user, appeal) -> None:
-    """Only the organisation an appeal is routed to resolves it: the community's workers, or the
-    CDC's officers for an appeal routed to a CDC (SPEC §6)."""
-    require(user, "appeal.resolve")
+def _appeal_follow(user, appeal, **context) -> None:
+    if not is_visible(user, appeal):
+        raise NotFoundInJurisdiction(_("No such appeal."))
+
+
+def appeals_to_resolve(user, queryset: QuerySet) -> QuerySet:
+    """The appeals the user resolves (SPEC §6): those routed to their own organisation (a
+    community's workers), and for CDC officers those routed to a CDC. The work queue lists them
+    and `appeal.resolve` checks one of them by the same rule."""
+    if not _role_may(user, "appeal.resolve"):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    routed_here = Q(routed_to_id=user.organisation_id) if user.organisation_id else Q(pk__in=[])
+    if user.role == Role.CDC_OFFICER:
+        routed_here |= Q(routed_to__kind=OrgKind.CDC)
+    return queryset.filter(routed_here)
+
+
+def _appeal_resolve(user, appeal, **context) -> None:
+    if not appeals_to_resolve(user, type(appeal)._default_manager.filter(pk=appeal.pk)).exists():
+        raise NotFoundInJurisdiction(_("No such appeal."))
+
+
+def _hotel_stay(user, hotel_stay, **context) -> None:
+    """A hotel's staff act on their own hotel's stays only."""
     if user.is_superuser:
         return
-    if appeal.routed_to_id is None or appeal.routed_to_id != user.organisation_id:
-        if not (
-            user.role == Role.CDC_OFFICER and appeal.routed_to is not None and appeal.routed_to.kind == OrgKind.CDC
-        ):
-            raise NotFoundInJurisdiction(_("No such appeal."))
+    if hotel_stay.hotel_id != user.organisation_id or not is_visible(user, hotel_stay):
+        raise NotFoundInJurisdiction(_("No such hotel stay."))
 
 
-def registrations_visible_to(user, queryset: QuerySet) -> QuerySet:
-    if not may(user, "registration.list"):
-        return queryset.none()
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return queryset
-    return queryset.filter(community_id=user.organisation_id)
+def _set_community(user, person, *, community=None, **context) -> None:
+    """SPEC §7: the CDC sets any person's community; a community worker takes in a person they
+    see who has none, into their own community, or moves a resident of their own community away
+    (to another community or to none) as a correction."""
+    _on_person(user, person)
+    if _everything(user):
+        return
+    own = user.organisation_id
+    target = community.pk if community is not None else None
+    if person.community_id is None and target == own:
+        return
+    if person.community_id == own and target != own:
+        return
+    raise Refused(
+        _("A community worker takes in a person who has no community into their own, or moves their own resident away.")
+    )
+
+
+# action → the rule on its object (after the role check). Actions without one take no object.
+OBJECT_RULES: dict[str, Callable] = {
+    "popup.release": _on_person,
+    "order.start.home": _on_person,
+    "order.start.centralized": _on_person,
+    "order.end": _order_end,
+    "itinerary.verify": _on_person,
+    "registration.decide": _registration,
+    "registration.list": _registration,
+    "appeal.route": _appeal_follow,
+    "appeal.follow": _appeal_follow,
+    "appeal.resolve": _appeal_resolve,
+    "hotel.check_out": _hotel_stay,
+    "person.reveal": _on_person,
+    "person.look_up": _on_person,
+    "person.set_community": _set_community,
+    "person.correct": _on_person,
+}
+
+
+def require(user, action: str, obj=None, **context) -> None:
+    """Raise unless the user may take `action` (on `obj`, when given): 403 for the role, 404 for
+    an object outside the user's jurisdiction, 403 for a rule of SPEC §7 on an object seen."""
+    if not _role_may(user, action):
+        raise NotPermitted(_("Your role may not %(action)s.") % {"action": ACTION_LABELS.get(action, action)})
+    if obj is None:
+        return
+    rule = OBJECT_RULES.get(action)
+    if rule is None:
+        return
+    try:
+        rule(user, obj, **context)
+    except Refused as refused:
+        raise NotPermitted(refused.message) from None
+
+
+def may(user, action: str, obj=None, **context) -> bool:
+    """Whether the user may take `action` (on `obj`, when given); see `require`."""
+    try:
+        require(user, action, obj, **context)
+    except (NotPermitted, NotFoundInJurisdiction):
+        return False
+    return True
 
 
 # --- admin screens ------------------------------------------------------------------------------

@@ -1,7 +1,17 @@
 from django.db import models
 
+from . import access
 
-class OrganisationQuerySet(models.QuerySet):
+
+class RestrictedQuerySet(models.QuerySet):
+    """A queryset with the access layer's door (STYLE habit 12): `Model.objects.visible_to(user)`
+    is `access.visible_to(user, queryset)`, the one rule of SPEC §7 for that kind of record."""
+
+    def visible_to(self, user, *, person_path: str | None = None):
+        return access.visible_to(user, self, person_path=person_path)
+
+
+class OrganisationQuerySet(RestrictedQuerySet):
     def of_kind(self, *kinds: str) -> "OrganisationQuerySet":
         return self.filter(kind__in=kinds)
 

@@ -6,7 +6,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.accounts.querysets import RestrictedQuerySet
+from apps.core.models import AppendOnlyModel, TimeStampedModel
 
 from .choices import OPEN_STATES, AppealStatus, Category, Channel, RoutingBasis
 
@@ -48,6 +49,8 @@ class Appeal(TimeStampedModel):
     resolution = models.TextField(_("resolution"), blank=True)
     history = HistoricalRecords()
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("appeal")
         verbose_name_plural = _("appeals")
@@ -63,8 +66,9 @@ class Appeal(TimeStampedModel):
         return self.status in OPEN_STATES and self.due_at < at
 
 
-class AppealEvent(models.Model):
-    """A step in an appeal's life: who moved it from which state to which, and why."""
+class AppealEvent(AppendOnlyModel):
+    """A step in an appeal's life: who moved it from which state to which, and why. Never edited
+    or deleted (the model and the database refuse it)."""
 
     appeal = models.ForeignKey(Appeal, verbose_name=_("appeal"), on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("from"), max_length=16, choices=AppealStatus.choices, blank=True)

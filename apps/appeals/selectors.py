@@ -5,7 +5,6 @@ import datetime as dt
 
 from django.db.models import Q
 
-from apps.accounts.choices import Role
 from apps.core.clock import LOCAL_TZ as _TZ
 
 from .choices import OPEN_STATES
@@ -13,20 +12,9 @@ from .models import Appeal
 
 
 def appeals_visible_to(user, queryset=None):
-    """The appeals a user may follow: those their hotline centre opened (operators), those routed
-    to their organisation (community workers), all (CDC officers, who see everyone; superusers)."""
-    queryset = Appeal.objects.all() if queryset is None else queryset
-    if user is None or not user.is_authenticated or not user.is_active:
-        return queryset.none()
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return queryset
-    if user.organisation_id is None:
-        return queryset.none()
-    if user.role == Role.HOTLINE_OPERATOR:
-        return queryset.filter(opened_by__organisation_id=user.organisation_id)
-    if user.role == Role.COMMUNITY_WORKER:
-        return queryset.filter(routed_to_id=user.organisation_id)
-    return queryset.none()
+    """The appeals a user may follow (apps.accounts.access: those their hotline centre opened,
+    those routed to their community, all for the CDC)."""
+    return (Appeal.objects.all() if queryset is None else queryset).visible_to(user)
 
 
 def overdue_q(at: dt.datetime) -> Q:

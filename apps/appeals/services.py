@@ -23,11 +23,11 @@ from apps.core import crypto
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.errors import DomainError, NotFoundInJurisdiction
 from apps.core.masking import mask_phone
-from apps.people.services import person_upsert, phone_normalise
+from apps.people.selectors import person_by_id
+from apps.people.services import phone_normalise
 
 from .choices import DEADLINE_HOURS, OPEN_STATES, AppealStatus, Category, Channel, RoutingBasis
 from .models import Appeal, AppealEvent
-from .selectors import appeals_visible_to
 
 ROUTABLE_KINDS = (OrgKind.COMMUNITY, OrgKind.CDC)
 
@@ -145,7 +145,8 @@ def appeal_open(
     origin: str = "api",
 ) -> Appeal:
     """Open an appeal for a caller (hotline operators). It is routed at once by SPEC §6 and is due
-    `DEADLINE_HOURS[category]` hours from now. The caller's phone is kept encrypted and shown
+    `DEADLINE_HOURS[category]` hours from now. `name`, the name the caller gives, is never stored
+    over the person's (SPEC §7: names come from the feeds); an unknown ID number answers 404. The caller's phone is kept encrypted and shown
     masked; the caller is given the tracking number."""
     access.require(actor, "appeal.open")
     errors = {}
@@ -163,7 +164,12 @@ def appeal_open(
             errors["caller_phone"] = [_("A phone number has 5 to 20 digits.")]
     if errors:
         raise ValidationError(errors)
-    person, _created = person_upsert(id_type=id_type, id_number=id_number, name=name or None)
+    # SPEC §7: an appeal never creates or renames a person (the name the caller gives is theirs
+    # to give, the stored one comes from the feeds); an ID number the portal does not know answers
+    # 404 and creates nothing, like a status look-up.
+    person = person_by_id(id_type=id_type, id_number=id_number)
+    if person is None:
+        raise NotFoundInJurisdiction(_("No person with this ID number is on record."))
     t = now()
     routed_to, basis = appeal_destination(person)
     appeal = None
@@ -207,7 +213,7 @@ def appeal_open(
 
 def appeal_visible(actor, appeal_id, *, lock: bool = False) -> Appeal:
     """The appeal, when the actor may follow it (404 otherwise)."""
-    queryset = appeals_visible_to(actor).select_related("person", "routed_to", "opened_by")
+    queryset = Appeal.objects.visible_to(actor).select_related("person", "routed_to", "opened_by")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     try:
@@ -271,7 +277,7 @@ def _appeal_for_handler(actor, appeal_id) -> Appeal:
         )
     except (Appeal.DoesNotExist, ValueError, TypeError):
         raise NotFoundInJurisdiction(_("No such appeal.")) from None
-    access.require_appeal_resolve(actor, appeal)
+    access.require(actor, "appeal.resolve", appeal)
     return appeal
 
 

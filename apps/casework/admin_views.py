@@ -245,16 +245,6 @@ def _moment(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def _may_end(user, order) -> bool:
-    """Whether to offer ending this order (the view and the service still decide): the CDC ends
-    any order, a community worker the home orders their organisation started (SPEC §7)."""
-    if not access.may(user, "order.end"):
-        return False
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return True
-    return order.kind == OrderKind.HOME and order.issuer_org_id == user.organisation_id
-
-
 def person_case_panel(request, person: Person, why: str) -> dict:
     """What the person page shows of casework: the status with its reasons in plain Chinese, the
     evidence timeline, and the actions the user's role may take on this person. The caller has
@@ -300,27 +290,27 @@ def person_case_panel(request, person: Person, why: str) -> dict:
     timeline = person_timeline(person) if sees_evidence else None
     active_orders = [e.obj for e in timeline.entries if e.kind == "observation_order" and e.active] if timeline else []
     pending = list(
-        access.registrations_visible_to(
-            user, CommunityRegistration.objects.filter(person=person, status=RegistrationStatus.PENDING)
-        ).select_related("community")
+        CommunityRegistration.objects.filter(person=person, status=RegistrationStatus.PENDING)
+        .visible_to(user)
+        .select_related("community")
     )
     query = f"?{urlencode({'why': why})}" if why else ""
     actions = []
-    if access.may(user, "popup.release") and payload["popups"]:
+    if access.may(user, "popup.release", person) and payload["popups"]:
         actions.append((_("Release a popup"), reverse("casework_admin:release", args=[person.ref]) + query, "primary"))
-    if access.may(user, "order.start.home"):
+    if access.may(user, "order.start.home", person):
         actions.append(
             (_("Start home observation"), reverse("casework_admin:order_start", args=[person.ref]) + query, "")
         )
-    if access.may(user, "order.start.centralized"):
+    if access.may(user, "order.start.centralized", person):
         url = reverse("casework_admin:order_start", args=[person.ref])
         params = urlencode({"kind": OrderKind.CENTRALIZED, **({"why": why} if why else {})})
         actions.append((_("Start centralised observation"), f"{url}?{params}", "danger"))
-    if access.may(user, "itinerary.verify"):
+    if access.may(user, "itinerary.verify", person):
         actions.append(
             (_("Record an itinerary verification"), reverse("casework_admin:verify", args=[person.ref]) + query, "")
         )
-    if access.may(user, "person.reveal"):
+    if access.may(user, "person.reveal", person):
         actions.append((_("Show full identity"), reverse("casework_admin:reveal", args=[person.ref]) + query, ""))
     return {
         "case": {
@@ -336,7 +326,9 @@ def person_case_panel(request, person: Person, why: str) -> dict:
             "orders": [
                 {
                     "order": o,
-                    "end_url": reverse("casework_admin:order_end", args=[o.pk]) + query if _may_end(user, o) else "",
+                    "end_url": reverse("casework_admin:order_end", args=[o.pk]) + query
+                    if access.may(user, "order.end", o)
+                    else "",
                 }
                 for o in active_orders
             ],
@@ -451,14 +443,10 @@ def order_end(request, order_id: int):
     """End an active observation order early (its issuer's organisation, or the CDC)."""
     user = request.user
     access.require(user, "order.end")
-    order = (
-        ObservationOrder.objects.select_related("person", "issuer_org")
-        .filter(pk=order_id, person__in=Person.objects.visible_to(user).values("pk"))
-        .first()
-    )
+    order = ObservationOrder.objects.visible_to(user).select_related("person", "issuer_org").filter(pk=order_id).first()
     if order is None:
         raise NotFoundInJurisdiction(_("No such order."))
-    access.require_order_end(user, order)
+    access.require(user, "order.end", order)
     why = _why(request)
     form = OrderEndForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -590,7 +578,7 @@ def registration_decide(request, registration_id: int):
     the person's active popups with the checklist)."""
     user = request.user
     registration = services.registration_visible(user, registration_id)
-    access.require_registration(user, registration)
+    access.require(user, "registration.decide", registration)
     why = _why(request)
     form = RegistrationDecisionForm(request.POST if request.method == "POST" else None)
     status = 200

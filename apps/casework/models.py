@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.accounts.querysets import RestrictedQuerySet
 from apps.core.models import TimeStampedModel
 
 from .choices import RegistrationStatus
@@ -43,6 +44,8 @@ class CommunityRegistration(TimeStampedModel):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("community registration")

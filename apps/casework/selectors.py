@@ -7,8 +7,8 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.accounts.access import OPEN_APPEAL_STATES, registrations_visible_to
-from apps.accounts.choices import Role
+from apps.accounts import access
+from apps.accounts.access import OPEN_APPEAL_STATES
 from apps.appeals.models import Appeal
 from apps.areas.selectors import policy_at
 from apps.core.clock import LOCAL_TZ, now
@@ -65,32 +65,16 @@ class WorkQueue:
     counts: dict[str, int]
 
 
-def _community_filter(user) -> Q | None:
-    """Community workers see their own community's work; the CDC sees all of it."""
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return None
-    return Q(pk__in=Person.objects.visible_to(user).values("pk"))
-
-
 def work_queue(user, *, limit: int = QUEUE_LIMIT) -> WorkQueue:
     """Persons with an active popup ③, pending registrations and appeals routed to the user's
     organisation, oldest first, each list capped at `limit`, with the full counts. Three indexed
     queries and three counts, whatever the size of the community."""
     t = now()
-    scope = _community_filter(user)
     person_fields = ("person__ref", "person__display_name", "person__display_id")
 
-    popups = Popup.objects.filter(number=QUEUE_POPUP, ended_at__isnull=True)
-    if scope is not None:
-        popups = popups.filter(person__in=Person.objects.filter(scope))
-    registrations = registrations_visible_to(
-        user, CommunityRegistration.objects.filter(status=RegistrationStatus.PENDING)
-    )
-    appeals = Appeal.objects.filter(status__in=OPEN_APPEAL_STATES)
-    if not (user.is_superuser or user.role == Role.CDC_OFFICER):
-        appeals = appeals.filter(routed_to_id=user.organisation_id)
-    else:
-        appeals = appeals.filter(routed_to__kind="cdc")
+    popups = Popup.objects.filter(number=QUEUE_POPUP, ended_at__isnull=True).visible_to(user)
+    registrations = CommunityRegistration.objects.filter(status=RegistrationStatus.PENDING).visible_to(user)
+    appeals = access.appeals_to_resolve(user, Appeal.objects.filter(status__in=OPEN_APPEAL_STATES))
 
     items = [
         QueueItem("popup", pk, pid, ref, name, shown, since, label="③")

@@ -28,7 +28,15 @@ from apps.core.errors import DomainError, NotFoundInJurisdiction
 from apps.evidence.choices import OrderKind, Origin
 from apps.evidence.models import Ingestion, ObservationOrder, ingestions_settled
 from apps.people.models import Person
-from apps.people.services import person_upsert
+from apps.people.services import (
+    UNCHANGED,
+    PhoneInput,
+    person_changes,
+    person_ensure,
+    person_find,
+    person_snapshot,
+    person_write,
+)
 from apps.status.models import Popup, Release, ReleaseAttachment
 from apps.status.selectors import status_payload
 from apps.status.services import status_current, status_refresh, status_refresh_many
@@ -234,7 +242,7 @@ def popup_release(
         popup = Popup.objects.select_related("person").get(pk=int(popup_id))
     except (Popup.DoesNotExist, ValueError, TypeError):
         raise NotFoundInJurisdiction(_("No such popup.")) from None
-    access.require_on_person(actor, "popup.release", popup.person)
+    access.require(actor, "popup.release", popup)
     if popup.ended_at is not None:
         raise Conflict(_("This popup is no longer active: there is nothing to release."), code="not_active")
     return popups_release(
@@ -282,7 +290,7 @@ def order_start(
     centralised observation (CDC). Returns the order and the person's status after."""
     if kind not in OrderKind.values:
         raise ValidationError({"kind": [_("Choose one of: %(kinds)s.") % {"kinds": ", ".join(OrderKind.values)}]})
-    access.require_order_start(actor, person, kind)
+    access.require(actor, f"order.start.{kind}", person)
     reason = _require_reason(reason)
     t = now()
     starts_at = starts_at or t
@@ -332,7 +340,7 @@ def order_end(*, actor, order_id, reason: str, origin: str = "api") -> tuple[Obs
         order = ObservationOrder.objects.select_for_update(of=("self",)).select_related("person").get(pk=int(order_id))
     except (ObservationOrder.DoesNotExist, ValueError, TypeError):
         raise NotFoundInJurisdiction(_("No such order.")) from None
-    access.require_order_end(actor, order)
+    access.require(actor, "order.end", order)
     reason = _require_reason(reason)
     t = now()
     if order.ended_at is not None or (order.ends_at is not None and order.ends_at <= t):
@@ -355,6 +363,78 @@ def order_end(*, actor, order_id, reason: str, origin: str = "api") -> tuple[Obs
         detail={"order": str(order.pk), "kind": order.kind, "status_before": before, "status_after": after},
     ).save()
     return order, after
+
+
+# --- a person's record (SPEC §7: who may change a person) -------------------------------------
+
+
+@transaction.atomic
+def person_change(
+    *,
+    actor,
+    id_type: str,
+    id_number: str,
+    reason: str,
+    name: str | None = None,
+    community=UNCHANGED,
+    birth_date: dt.date | None = None,
+    phones: Sequence[PhoneInput] = (),
+    origin: str = "api",
+) -> tuple[Person, dict]:
+    """A staff change to a person's record, a manual change (SPEC §5, §7). Staff never create a
+    person here, and never change one they cannot see: an unknown ID number, or a person outside
+    the actor's jurisdiction, answers 404 and writes nothing. Each field changed is checked on
+    its own: the community of residence (`person.set_community`: a community worker takes in a
+    person who has none into their own community, or moves their own resident away; the CDC sets
+    any), and the name, birth date and phones (`person.correct`: the CDC only — they come from the
+    feeds). Fields given with their current value are no change. Needs a reason; writes one audit
+    event with the record before and after (masked) and the status before and after, and
+    recomputes the status. Returns the person and the status after."""
+    person = person_find(id_type=id_type, id_number=id_number, lock=True)
+    if person is None or not access.is_visible(actor, person):
+        # The role is checked first: a role that may change nobody learns nothing of the person.
+        if not (access.may(actor, "person.set_community") or access.may(actor, "person.correct")):
+            access.require(actor, "person.correct")
+        raise NotFoundInJurisdiction(_("No such person."))
+    changed = person_changes(person, name=name, community=community, birth_date=birth_date, phones=phones)
+    if "community" in changed:
+        access.require(actor, "person.set_community", person, community=community)
+    if changed - {"community"}:
+        access.require(actor, "person.correct", person)
+    if not changed:
+        access.require(actor, "person.set_community" if community is not UNCHANGED else "person.correct", person)
+        return person, status_payload(person, status_current(person_id=person.pk))
+    reason = _require_reason(reason)
+    t = now()
+    before = status_payload(person, status_current(person_id=person.pk))
+    person._change_reason = reason[:100]
+    outcome = person_write(
+        id_type=id_type,
+        id_number=id_number,
+        name=name,
+        community=community,
+        birth_date=birth_date,
+        phones=phones,
+        create=False,
+    )
+    person = outcome.person
+    after = status_payload(person, status_refresh(person_id=person.pk))
+    _audit(
+        kind="person.changed",
+        actor=actor,
+        person=person,
+        reason=reason,
+        origin=origin,
+        at=t,
+        detail={
+            "fields": sorted(outcome.changed),
+            "before": outcome.before,
+            "after": person_snapshot(person),
+            "status_before": before,
+            "status_after": after,
+        },
+    ).save()
+    return person, after
 
 
 # --- community registrations (京心相助) -----------------------------------------------------------
@@ -384,7 +464,7 @@ def registration_create(
             errors["from_area_code"] = [_("No area with this code.")]
     if errors:
         raise ValidationError(errors)
-    person, _created = person_upsert(id_type=id_type, id_number=id_number, name=name or None)
+    person, _created = person_ensure(id_type=id_type, id_number=id_number, name=name)
     registration = (
         CommunityRegistration.objects.select_for_update()
         .filter(person=person, community=community, status=RegistrationStatus.PENDING)
@@ -403,7 +483,7 @@ def registration_visible(actor, registration_id) -> CommunityRegistration:
         registration = CommunityRegistration.objects.select_related("person", "community").get(pk=int(registration_id))
     except (CommunityRegistration.DoesNotExist, ValueError, TypeError):
         raise NotFoundInJurisdiction(_("No such registration.")) from None
-    access.require_registration(actor, registration, "registration.list")
+    access.require(actor, "registration.list", registration)
     return registration
 
 
@@ -422,7 +502,7 @@ def registration_decide(
     by default the policy's look-back window) or no isolation (releasing the popups that are due,
     with the checklist)."""
     registration = registration_visible(actor, registration_id)
-    access.require_registration(actor, registration)
+    access.require(actor, "registration.decide", registration)
     note = _require_reason(note, "note")
     if decision not in (RegistrationStatus.HOME_OBSERVATION, RegistrationStatus.NO_ISOLATION):
         raise ValidationError({"decision": [_("Decide home observation or no isolation.")]})
@@ -476,7 +556,7 @@ def itinerary_verify(
     """Record that a worker verified the person's itinerary (remotely, for a person who cannot
     come in — the "dead loop" of the seeds — or in person). It is the first item of a release's
     checklist; the release itself is a separate, deliberate act."""
-    access.require_on_person(actor, "itinerary.verify", person)
+    access.require(actor, "itinerary.verify", person)
     note = _require_reason(note, "note")
     if declaration is not None and declaration.person_id != person.pk:
         raise ValidationError({"declaration": [_("This declaration belongs to someone else.")]})

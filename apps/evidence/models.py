@@ -14,8 +14,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.accounts.querysets import RestrictedQuerySet
 from apps.core import crypto
 from apps.core.db import INGESTION_LOCK
+from apps.core.text import is_storable
 
 from .choices import (
     AssociationKind,
@@ -108,7 +110,12 @@ class Ingestion(models.Model):
 
     @payload.setter
     def payload(self, value) -> None:
-        self.payload_encrypted = crypto.encrypt(json.dumps(value, ensure_ascii=False, default=str))
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        if not is_storable(text):
+            # A lone surrogate (a record rejected for it) has no UTF-8: kept escaped (`\udfff`),
+            # which reads back as exactly what was received.
+            text = json.dumps(value, default=str)
+        self.payload_encrypted = crypto.encrypt(text)
 
 
 class FeedRecord(models.Model):
@@ -258,6 +265,8 @@ class ObservationOrder(FeedRecord):
     )
     end_reason = models.CharField(_("end reason"), max_length=500, blank=True)
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta(FeedRecord.Meta):
         verbose_name = _("observation order")

@@ -17,8 +17,9 @@ from simple_history.utils import bulk_create_with_history
 from apps.areas.models import Area, LocalCaseReport
 from apps.core.bulk import objs_create_with_history
 from apps.core.clock import now
+from apps.core.text import is_storable, unstorable_text_errors
 from apps.people.models import Person, Phone
-from apps.people.services import person_id_hash, person_upsert, phone_hash
+from apps.people.services import UNCHANGED, person_ensure, person_id_hash, person_upsert, person_write, phone_hash
 
 from . import feeds
 from .choices import Origin
@@ -124,6 +125,28 @@ def _resolve_persons(records: list[dict]) -> dict[tuple[str, str], int]:
     return resolved
 
 
+def person_from_feed(
+    *, id_type: str, id_number: str, name=None, community=None, birth_date=None, phones=()
+) -> tuple[Person, bool]:
+    """`POST /api/v1/persons/` from a partner with the feeds scope: create or update the person
+    (the feeds are the source of persons, names and phones, SPEC §7), and recompute the status
+    when what changed can change it (phones bring telecom stays; the birth date the proxy rule).
+    Returns (person, created)."""
+    from apps.status.services import status_mark_dirty
+
+    outcome = person_write(
+        id_type=id_type,
+        id_number=id_number,
+        name=name,
+        community=UNCHANGED if community is None else community,
+        birth_date=birth_date,
+        phones=phones,
+    )
+    if outcome.created or outcome.status_changed:
+        status_mark_dirty(person_ids=[outcome.person.pk])
+    return outcome.person, outcome.created
+
+
 INGEST_ATTEMPTS = 3
 
 
@@ -155,8 +178,9 @@ def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | Non
     )
     result = IngestResult(ingestion_id=ingestion.pk)
     codes = {str(r.get("area_code")) for r in records if isinstance(r, dict) and r.get("area_code")}
-    # A code with a NUL is no area's (validation rejects it), and PostgreSQL refuses it in a query.
-    codes = {code for code in codes if "\x00" not in code}
+    # A code with a NUL or a lone surrogate is no area's (its record is rejected), and PostgreSQL
+    # refuses it in a query.
+    codes = {code for code in codes if is_storable(code)}
     context = {"areas": {a.code: a for a in Area.objects.filter(code__in=codes)}}
 
     # One validator for the whole batch, as DRF's ListSerializer does with its child: building a
@@ -166,6 +190,12 @@ def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | Non
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             result.rejected.append({"index": index, "errors": {"non_field_errors": ["A record is a JSON object."]}})
+            continue
+        # Text no column can hold (a NUL, a lone surrogate) rejects its record, naming the fields,
+        # before the serializer echoes it into the errors kept with the batch (jsonb refuses it too).
+        unstorable = unstorable_text_errors(record)
+        if unstorable:
+            result.rejected.append({"index": index, "errors": unstorable})
             continue
         try:
             valid.append((index, dict(validator.run_validation(record))))
@@ -282,7 +312,7 @@ def itinerary_declare(
             errors[f"places[{index}].departed_at"] = [_("Departure is before arrival.")]
     if errors:
         raise ValidationError(errors)
-    person, _created = person_upsert(id_type=id_type, id_number=id_number)
+    person, _created = person_ensure(id_type=id_type, id_number=id_number)
     t = now()
     ingestion = Ingestion.objects.create(
         feed="itinerary-declarations",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from apps.accounts.models import Organisation
+from apps.accounts.querysets import RestrictedQuerySet
 from apps.evidence.choices import LabResultValue
 
 
@@ -62,6 +63,8 @@ class HotelStay(models.Model):
         related_name="+",
     )
     history = HistoricalRecords()
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("hotel stay")

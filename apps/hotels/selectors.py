@@ -4,10 +4,7 @@ tourism officers the hotels and guests of their district, CDC officers everyone)
 
 from django.db.models import Count, Q, QuerySet
 
-from apps.accounts.choices import OrgKind, Role
 from apps.accounts.models import Organisation
-from apps.areas.selectors import policy_at
-from apps.core.clock import now
 from apps.status.choices import State
 from apps.status.models import PersonStatus
 
@@ -15,30 +12,8 @@ from .models import HotelStay
 
 
 def hotel_stays_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
-    """Hotel stays of the hotels the user oversees (SPEC §7): their own hotel's current guests and
-    past guests for `lookback_days` (hotel staff), the current guests of their district's hotels
-    (tourism officers), all (CDC officers, superusers)."""
-    queryset = HotelStay.objects.all() if queryset is None else queryset
-    if user is None or not user.is_authenticated or not user.is_active:
-        return queryset.none()
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return queryset
-    if user.organisation_id is None:
-        return queryset.none()
-    if user.role == Role.HOTEL_STAFF:
-        t = now()
-        since = t - policy_at(t).lookback
-        return queryset.filter(hotel_id=user.organisation_id).filter(
-            Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=since)
-        )
-    if user.role == Role.TOURISM_OFFICER:
-        return queryset.filter(hotel__area_id__in=_district_of(user), checked_out_at__isnull=True)
-    return queryset.none()
-
-
-def _district_of(user) -> QuerySet:
-    """The area of the officer's bureau, as a subquery (no extra round trip)."""
-    return Organisation.objects.filter(pk=user.organisation_id, area_id__isnull=False).values("area_id")
+    """Hotel stays of the hotels the user oversees (apps.accounts.access, SPEC §7)."""
+    return (HotelStay.objects.all() if queryset is None else queryset).visible_to(user)
 
 
 def current_guests(user) -> QuerySet:
@@ -57,19 +32,8 @@ def guest_statuses(person_ids) -> QuerySet:
 
 
 def hotels_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
-    queryset = Organisation.objects.all() if queryset is None else queryset
-    queryset = queryset.filter(kind=OrgKind.HOTEL)
-    if user is None or not user.is_authenticated or not user.is_active:
-        return queryset.none()
-    if user.is_superuser or user.role == Role.CDC_OFFICER:
-        return queryset
-    if user.organisation_id is None:
-        return queryset.none()
-    if user.role == Role.HOTEL_STAFF:
-        return queryset.filter(pk=user.organisation_id)
-    if user.role == Role.TOURISM_OFFICER:
-        return queryset.filter(area_id__in=_district_of(user))
-    return queryset.none()
+    """The hotels the user oversees (apps.accounts.access, SPEC §7)."""
+    return (Organisation.objects.all() if queryset is None else queryset).visible_to(user)
 
 
 STATE_COUNTS = ("green", "popup", "yellow", "red")

@@ -31,7 +31,7 @@ from apps.core.clock import now
 from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted
 from apps.evidence.choices import LabResultValue, Origin, Precision, StaySource
 from apps.evidence.models import Ingestion, ItineraryDeclaration, LabResult, Stay
-from apps.people.services import person_upsert
+from apps.people.services import person_ensure
 from apps.status.selectors import status_payload
 from apps.status.services import status_current, status_refresh, status_refresh_many
 
@@ -128,11 +128,22 @@ def _validate(guest: GuestInput, t: dt.datetime) -> dt.datetime:
     return checked_in_at
 
 
-def _check_in(*, actor, hotel: Organisation, guest: GuestInput) -> tuple[HotelStay, dict]:
+def _check_in(*, actor, hotel: Organisation, guest: GuestInput, origin: str) -> tuple[HotelStay, dict]:
     """Write one check-in (no recomputation). Returns the hotel stay and the status before."""
     t = now()
     checked_in_at = _validate(guest, t)
-    person, _created = person_upsert(id_type=guest.id_type, id_number=guest.id_number, name=guest.name or None)
+    # SPEC §7: a known guest's stored name is left alone; an unknown guest is created on purpose,
+    # and that is audited.
+    person, created = person_ensure(id_type=guest.id_type, id_number=guest.id_number, name=guest.name)
+    if created:
+        audit_event_record(
+            kind="person.created",
+            actor=actor,
+            person=person,
+            reason=_("hotel check-in of a guest not yet on record"),
+            origin=origin,
+            detail={"hotel": hotel.code, "id_type": person.id_type, "name": person.display_name},
+        )
     if HotelStay.objects.select_for_update().filter(hotel=hotel, person=person, checked_out_at__isnull=True).exists():
         raise Conflict(_("This guest is already checked in at this hotel."), code="checked_in")
     before = status_payload(person, status_current(person_id=person.pk))
@@ -263,7 +274,7 @@ def hotel_check_in(
     a guest already checked in at this hotel answers 409."""
     access.require(actor, "hotel.check_in")
     hotel = hotel_of(actor, hotel)
-    hotel_stay, before = _check_in(actor=actor, hotel=hotel, guest=guest)
+    hotel_stay, before = _check_in(actor=actor, hotel=hotel, guest=guest, origin=origin)
     after = status_payload(hotel_stay.person, status_refresh(person_id=hotel_stay.person_id))
     _audit_check_in(actor, hotel_stay, before, after, origin)
     return CheckInOutcome(
@@ -290,7 +301,7 @@ def hotel_check_in_bulk(
         for row, guest in guests:
             try:
                 with transaction.atomic():
-                    written.append(_check_in(actor=actor, hotel=hotel, guest=guest))
+                    written.append(_check_in(actor=actor, hotel=hotel, guest=guest, origin=origin))
             except ValidationError as exc:
                 outcome.errors[row] = _error_dict(exc)
             except DomainError as exc:
@@ -314,13 +325,12 @@ def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def hotel_stay_for(actor, hotel_stay_id) -> HotelStay:
-    """A stay of the actor's own hotel (404 for any other)."""
+    """A stay of the actor's own hotel (404 for any other, apps.accounts.access)."""
     try:
         hotel_stay = HotelStay.objects.select_related("person", "hotel", "stay").get(pk=int(hotel_stay_id))
     except (HotelStay.DoesNotExist, ValueError, TypeError):
         raise NotFoundInJurisdiction(_("No such hotel stay.")) from None
-    if not actor.is_superuser and hotel_stay.hotel_id != actor.organisation_id:
-        raise NotFoundInJurisdiction(_("No such hotel stay."))
+    access.require(actor, "hotel.check_out", hotel_stay)
     return hotel_stay
 
 

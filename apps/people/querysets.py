@@ -1,12 +1,10 @@
 from django.db import models
 
+from apps.accounts.querysets import RestrictedQuerySet
 
-class PersonQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "PersonQuerySet":
-        """The persons `user` may see (SPEC §7) — the one door; see apps.accounts.access."""
-        from apps.accounts.access import persons_visible_to
 
-        return persons_visible_to(user, self)
+class PersonQuerySet(RestrictedQuerySet):
+    """Persons; `visible_to(user)` is the one door of SPEC §7 (apps.accounts.access)."""
 
 
 class PhoneQuerySet(models.QuerySet):

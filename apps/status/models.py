@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.querysets import RestrictedQuerySet
 from apps.core.models import AppendOnlyModel
 
 from .choices import PopupEnd, State
@@ -43,8 +44,9 @@ class PersonStatus(models.Model):
         return f"{self.person_id}: {self.get_state_display()}"
 
 
-class StatusTransition(models.Model):
-    """Every change of a person's state, for the restrictions feed of rail and air."""
+class StatusTransition(AppendOnlyModel):
+    """Every change of a person's state, for the restrictions feed of rail and air. Never edited
+    or deleted (the model and the database refuse it): partners read it from any cursor."""
 
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="transitions"
@@ -86,6 +88,8 @@ class Popup(models.Model):
         related_name="ended_popups",
     )
 
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("popup")
         verbose_name_plural = _("popups")
@@ -105,6 +109,8 @@ class Release(AppendOnlyModel):
     `evidence_watermark`; later evidence raises the popup again. Never edited or deleted: the
     model refuses it and so does the database (a trigger), except that `status_after` is filled
     once, in the transaction that creates the release."""
+
+    append_only_fill_once = ("status_after",)
 
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases"

@@ -64,6 +64,7 @@ def test_it_routes_to_the_community_of_an_open_registration_when_there_is_no_res
 def test_it_routes_to_the_cdc_with_the_smallest_code_when_there_is_no_community(flagged):
     w = flagged
     with time_machine.travel(OPENED, tick=False):
+        w.person(rid("44030019700101001"), name="陈七")  # known from the feeds, with no community
         first = open_appeal(w, appeal_body(TRAVELLER, category="dead_loop"))
         second = open_appeal(w, appeal_body(rid("44030019700101001"), category="other", channel="12306"), c=w.op2)
     assert (first["routed_to"], first["routing_basis"]) == ("CDC", "cdc")

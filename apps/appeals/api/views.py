@@ -7,7 +7,6 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.accounts.access import ACTION_ROLES
-from apps.accounts.choices import Role
 from apps.audit.services import access_log_record
 from apps.core.api import BaseAPIView, error_responses
 from apps.core.clock import now
@@ -21,13 +20,18 @@ from ..choices import Category, Channel
 from ..selectors import appeal_json
 
 CHECKLIST = ("itinerary_verified", "nat_negative", "commitment_signed")
-FOLLOWERS = (Role.HOTLINE_OPERATOR, Role.COMMUNITY_WORKER, Role.CDC_OFFICER)
+FOLLOWERS = ACTION_ROLES["appeal.follow"]
 
 
 class AppealPersonSerializer(serializers.Serializer):
     id_type = serializers.ChoiceField(choices=IdType.choices)
     id_number = serializers.CharField()
-    name = serializers.CharField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="accepted and ignored: the stored name of a person comes from the feeds (SPEC §7)",
+    )
 
 
 class AppealOpenSerializer(serializers.Serializer):
@@ -98,7 +102,7 @@ class AppealsView(BaseAPIView):
 
     allowed_roles = ACTION_ROLES["appeal.open"]
 
-    @extend_schema(request=AppealOpenSerializer, responses={201: APPEAL_RESPONSE, **error_responses(409)})
+    @extend_schema(request=AppealOpenSerializer, responses={201: APPEAL_RESPONSE, **error_responses(404, 409)})
     def post(self, request):
         data = AppealOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -107,7 +111,6 @@ class AppealsView(BaseAPIView):
             actor=request.user,
             id_type=v["person"]["id_type"],
             id_number=v["person"]["id_number"],
-            name=v["person"]["name"],
             channel=v["channel"],
             category=v["category"],
             description=v["description"],

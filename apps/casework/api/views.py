@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.accounts import access
-from apps.accounts.access import ACTION_ROLES, registrations_visible_to
+from apps.accounts.access import ACTION_ROLES
 from apps.core.api import BaseAPIView, MomentField, error_responses
 from apps.evidence.choices import OrderKind
 from apps.people.choices import IdType
@@ -193,7 +193,7 @@ class CommunityRegistrationsView(BaseAPIView):
     )
     def get(self, request):
         wanted = request.query_params.get("status", RegistrationStatus.PENDING)
-        qs = registrations_visible_to(request.user, CommunityRegistration.objects.all())
+        qs = CommunityRegistration.objects.visible_to(request.user)
         qs = qs.filter(status=wanted).select_related("person", "community").order_by("arriving_at", "pk")
         return Response(RegistrationSerializer(qs[:500], many=True).data)
 
