@@ -23,6 +23,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.utils import get_history_model_for_model
+
+from .admin_privacy import PrivateListMixin
 
 admin.site.site_header = _("Health Kit case portal")
 admin.site.site_title = _("Health Kit case portal")
@@ -85,8 +88,9 @@ def state_dot(state: str | None, empty: str = "-"):
     return format_html('<span class="portal-dot dot-{}">● {}</span>', state, State(state).label)
 
 
-class BaseAdmin(admin.ModelAdmin):
-    """Every admin of the portal."""
+class BaseAdmin(PrivateListMixin, admin.ModelAdmin):
+    """Every admin of the portal: lists filter by their declared filters only, and searches stay
+    out of the address (`apps.core.admin_privacy`)."""
 
     save_on_top = False
     empty_value_display = "-"
@@ -218,16 +222,12 @@ class PersonScopedAdminMixin(PersonIdSearchMixin):
     audit_record = False
 
     def get_queryset(self, request):
+        from apps.accounts import access
+
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
+        if self.audit_record and access.may(request.user, "audit.read"):
             return queryset
-        from apps.accounts.access import may
-        from apps.people.models import Person
-
-        if self.audit_record and may(request.user, "audit.read"):
-            return queryset
-
-        return queryset.filter(**{f"{self.person_path}__in": Person.objects.visible_to(request.user).values("pk")})
+        return access.visible_to(request.user, queryset, person_path=self.person_path)
 
 
 class ServiceCreateMixin:
@@ -269,10 +269,29 @@ class _ShownFieldsHelper(HistoricalRecordContextHelper):
 class HistoryAdmin(SimpleHistoryAdmin, BaseAdmin):
     """The admin of a model with row history. The history pages show only the fields the change
     page shows (never a clear name, a hash or a ciphertext), honour the same visibility, and
-    never revert: going back is a manual change, made through a service with a reason."""
+    never revert: going back is a manual change, made through a service with a reason.
+
+    An id in a history URL that the model's key cannot be (`abc` for a number) finds nothing (404),
+    as the change page does, instead of failing in the query (500). A proxy model (a screen on
+    another model's rows: current guests, the hotels overview) shows its rows' history, which
+    django-simple-history records on the concrete model only."""
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        opts, concrete = model._meta, model._meta.concrete_model._meta
+        if opts.proxy and not hasattr(opts, "simple_history_manager_attribute"):
+            opts.simple_history_manager_attribute = concrete.simple_history_manager_attribute
 
     def revert_disabled(self, request, obj=None):
         return True
+
+    @staticmethod
+    def _readable_key(field, value: str) -> None:
+        """Http404 unless `value` can be a value of the key `field`."""
+        try:
+            field.to_python(value)
+        except ValidationError:
+            raise Http404 from None
 
     def _shown_fields(self, request, obj) -> set[str]:
         fields = set(flatten_fieldsets(self.get_fieldsets(request, obj)))
@@ -297,12 +316,15 @@ class HistoryAdmin(SimpleHistoryAdmin, BaseAdmin):
             raise Http404
 
     def history_view(self, request, object_id, extra_context=None):
+        self._readable_key(self.model._meta.pk, unquote(object_id))
         self._ensure_visible(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
+        self._readable_key(self.model._meta.pk, unquote(object_id))
+        self._readable_key(get_history_model_for_model(self.model)._meta.pk, version_id)
         self._ensure_visible(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
