@@ -22,10 +22,10 @@ timestamps (DRF's own SimpleRateThrottle keeps a list of every request's time pe
 floats read and written back per look-up at a gateway's rate).
 """
 
+import datetime as dt
+import logging
 import math
-import re
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
@@ -34,40 +34,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework.throttling import BaseThrottle
 
+from apps.core.clock import LOCAL_TZ
 from apps.core.errors import TooManyLookups
 
+from .rates import Rate, parse_rates
 from .security import client_ip
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["ApiThrottle", "IDENTITY_ROUTES", "Rate", "lookup_check", "parse_rates"]
 
-# --- rates -----------------------------------------------------------------------------------------
-
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*\s*$")
-
-
-@dataclass(frozen=True)
-class Rate:
-    """`count` requests per `seconds`: written "2000/s", "30/m", "60/10m", "1000/d"."""
-
-    count: int
-    seconds: int
-
-
-def parse_rates(spec) -> list[Rate]:
-    """A rate, a list of rates (all must hold: "30/m" and "500/d") or None (no limit)."""
-    if spec is None:
-        return []
-    specs = [spec] if isinstance(spec, str) else list(spec)
-    rates = []
-    for one in specs:
-        match = RATE_RE.match(one)
-        if match is None:
-            raise ValueError(f"Not a rate: {one!r} (write N/s, N/m, N/h, N/d or N/<k>m, e.g. 60/10m)")
-        count, multiplier, unit = match.groups()
-        rates.append(Rate(int(count), int(multiplier or 1) * UNITS[unit]))
-    return rates
-
+# What a cache that cannot be reached raises: redis-py's errors (a subclass of Exception, not of
+# OSError) and the socket's own.
+try:
+    from redis.exceptions import RedisError as _RedisError
+except ImportError:  # pragma: no cover - redis is a runtime requirement
+    _RedisError = OSError
+CACHE_ERRORS = (_RedisError, OSError)
 
 # --- counting ----------------------------------------------------------------------------------------
 
@@ -78,7 +61,19 @@ def _cache():
 
 def _hit(counters: list[tuple[str, int]], *, peek: str | None = None) -> tuple[int | None, list[int]]:
     """Adds one to each counter `(key, window seconds)` and answers the new counts, together with
-    the value of the key `peek` (a lock-out's end, or None). One cache round trip on Redis."""
+    the value of the key `peek` (a lock-out's end, or None). One cache round trip on Redis.
+
+    A cache that cannot be reached counts nothing (the request goes through, and the error is
+    logged): the health code of a city must not stop with its rate-limit counters. The socket
+    timeouts of CACHES bound what that costs a request."""
+    try:
+        return _hit_cache(counters, peek=peek)
+    except CACHE_ERRORS:
+        logger.error("Rate-limit cache unavailable: request let through uncounted", exc_info=True)
+        return None, [0 for _counter in counters]
+
+
+def _hit_cache(counters: list[tuple[str, int]], *, peek: str | None) -> tuple[int | None, list[int]]:
     cache = _cache()
     if isinstance(cache, RedisCache):
         names = [cache.make_and_validate_key(key) for key, _window in counters]
@@ -217,19 +212,24 @@ def lookup_check(user, kind: str) -> None:
     if locked_until is not None and locked_until > now:
         raise _too_many(locked_until - now)
     if _over(rates, counts, now) is not None:
-        lockout = settings.LOOKUP_LOCKOUT_SECONDS or max(rate.seconds for rate in rates)
-        _cache().set(lock_key, int(now + lockout) + 1, lockout + 1)
+        lockout = settings.LOOKUP_LOCKOUT_SECONDS or _over(rates, counts, now)
+        try:
+            _cache().set(lock_key, math.ceil(now + lockout), math.ceil(lockout) + 1)
+        except CACHE_ERRORS:  # the window's own count still refuses until it ends
+            logger.error("Rate-limit cache unavailable: lock-out not recorded", exc_info=True)
         raise _too_many(lockout)
 
 
 def _too_many(seconds: float) -> TooManyLookups:
     seconds = max(1, math.ceil(seconds))
-    minutes = math.ceil(seconds / 60)
     if seconds < 60:
         wait = ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
     else:
+        minutes = math.ceil(seconds / 60)
         wait = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+    at = dt.datetime.fromtimestamp(time.time() + seconds, LOCAL_TZ)
     return TooManyLookups(
-        _("Too many look-ups of persons by ID number. Try again in %(wait)s.") % {"wait": wait},
+        _("Too many look-ups of persons by ID number. Try again at %(time)s (in %(wait)s).")
+        % {"time": at.strftime("%H:%M:%S"), "wait": wait},
         retry_after=seconds,
     )

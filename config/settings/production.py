@@ -2,8 +2,8 @@
 factor required, expiring API tokens, and compressed, hashed static files served by whitenoise.
 
 Refuses to start with anything of the development defaults: the secret keys printed in base.py, no
-ALLOWED_HOSTS, the SQLite file, or no Celery broker. A portal that holds a city's ID numbers and
-movements must never run on keys that are printed in its own source code.
+ALLOWED_HOSTS, the SQLite file, no Celery broker, or no Redis cache for the rate limits. A portal that
+holds a city's ID numbers and movements must never run on keys that are printed in its own source code.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -32,6 +32,18 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     refuse("DATABASE_URL must point to PostgreSQL (the embedded SQLite file is for a first run only).")
 if not CELERY_BROKER_URL:
     refuse("CELERY_BROKER_URL is not set: production runs a real Celery worker, never tasks in-process.")
+if not REDIS_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    refuse(
+        "REDIS_CACHE_URL is not a Redis URL: the rate limits (429) count in Redis so that every web process "
+        "shares one budget; in each process's memory a caller would get one budget per process."
+    )
+try:
+    from apps.accounts.rates import parse_rates
+
+    for _name, _spec in {**API_THROTTLE_RATES, **LOOKUP_LIMITS}.items():
+        parse_rates(_spec)
+except ValueError as error:
+    refuse(f"API_THROTTLE_RATES or LOOKUP_LIMITS: {error}")
 
 # HTTPS only, behind a proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

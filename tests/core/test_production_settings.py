@@ -19,6 +19,7 @@ GOOD = {
     "ALLOWED_HOSTS": "portal.example.org",
     "DATABASE_URL": "postgres://portal@db.example.org:5432/portal",
     "CELERY_BROKER_URL": "redis://broker.example.org:6379/0",
+    "REDIS_CACHE_URL": "redis://broker.example.org:6379/1",
     "TRUSTED_PROXY_COUNT": "1",
 }
 WEAKENING = (

@@ -32,7 +32,7 @@ def test_every_operation_documents_its_errors(client, db):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            expected = {"400": invalid, "401": error, "403": error}
+            expected = {"400": invalid, "401": error, "403": error, "429": error}
             if "{" in path:
                 expected["404"] = error
             if method in ("post", "put", "patch"):
