@@ -288,8 +288,26 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A worker that dies (SIGKILL, out of memory, a lost machine) loses no time: Redis hands the tasks it
+# had taken but not acknowledged (acks_late) to another worker once CELERY_VISIBILITY_TIMEOUT seconds
+# have passed since their delivery, and every worker looks for such tasks every 5 s, so a killed
+# worker's task runs again within 55 s of its delivery (kombu's default: an hour, looked for every
+# 100 s). The timeout must exceed the longest a task can run, or Redis would hand a task that is still
+# running to a second worker (they are idempotent, but it is wasted work): the time limits below keep
+# 20 s short of it (room for a retry's countdown), and a worker refuses to start with a task that
+# could outlive it (config/celery.py). A recomputation chunk takes about a second; 30 s is ample.
+# The daily retention purge, which runs for hours, is acknowledged on start instead (its lock and
+# its resumable batches make a lost run the next day's work). A task sent with a countdown longer
+# than the timeout is also delivered again early: keep countdowns under it.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=50)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": 30,
+}
+CELERY_TASK_TIME_LIMIT = max(2, CELERY_VISIBILITY_TIMEOUT - 20)
+CELERY_TASK_SOFT_TIME_LIMIT = max(1, CELERY_TASK_TIME_LIMIT - 5)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # A broker that is down must not hold a request that has already committed its data: the tasks
