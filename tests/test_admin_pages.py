@@ -31,6 +31,7 @@ from apps.evidence.models import (
     Stay,
 )
 from apps.hotels.models import HotelStay
+from apps.people.admin import PersonAdmin
 from apps.people.models import Person
 from apps.people.services import PhoneInput, person_upsert
 from apps.status.models import Popup, Release, StatusTransition
@@ -418,24 +419,54 @@ def test_it_revokes_tokens_and_never_shows_their_digest(client, superuser, rows)
     assert AuditEvent.objects.filter(kind="api_token.revoked").exists()
 
 
-def test_it_corrects_the_community_only_with_a_reason(client, superuser, wang, communities):
+def test_it_changes_the_community_only_through_its_action_with_a_reason(client, superuser, wang, communities):
     client.force_login(superuser)
-    url = change_url(wang)
     other = communities[1]
-    response = client.post(
-        url, {"community": other.pk, "reason": "", "phones-TOTAL_FORMS": 0, "phones-INITIAL_FORMS": 0}
-    )
-    assert response.status_code == 200
+    # The person page itself writes nothing (persons come from the feeds and the services).
+    client.post(change_url(wang), {"community": other.pk, "phones-TOTAL_FORMS": 0, "phones-INITIAL_FORMS": 0})
     wang.refresh_from_db()
     assert wang.community == communities[0]
-    response = client.post(
-        url, {"community": other.pk, "reason": "搬家", "phones-TOTAL_FORMS": 0, "phones-INITIAL_FORMS": 0}
-    )
+    url = reverse("casework_admin:community", args=[wang.ref])
+    response = client.post(url, {"community": other.pk, "reason": ""})
+    assert response.status_code == 400
+    wang.refresh_from_db()
+    assert wang.community == communities[0]
+    response = client.post(url, {"community": other.pk, "reason": "搬家"})
     assert response.status_code == 302
     wang.refresh_from_db()
     assert wang.community == other
-    event = AuditEvent.objects.get(kind="person.community_changed")
+    event = AuditEvent.objects.get(kind="person.changed")
     assert (event.person, event.reason, event.origin) == (wang, "搬家", "admin")
+    assert (event.detail["before"]["community"], event.detail["after"]["community"]) == ("CA", "CB")
+
+
+def test_it_filters_lists_only_by_their_declared_filters(client, superuser, wang, li):
+    client.force_login(superuser)
+    assert client.get(changelist(Person), {"id_type__exact": "resident_id"}).status_code == 200
+    client.raise_request_exception = False
+    for probe in ({"name": "王小明"}, {"name__startswith": "王"}, {"birth_date__year": "1990"}, {"id_hash": "x"}):
+        # Django's refusal of an undeclared lookup (DisallowedModelAdminLookup): 400, never a list.
+        assert client.get(changelist(Person), probe).status_code == 400, probe
+
+
+def test_it_keeps_a_search_out_of_the_address(client, superuser, wang, li):
+    client.force_login(superuser)
+    response = client.post(changelist(Person), {"q": WANG_ID})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert WANG_ID not in location and "s=" in location
+    page = client.get(location)
+    assert list(page.context["cl"].result_list) == [wang]
+    body = page.content.decode()
+    # Links out of the list (pages, filters) carry the token, never the number.
+    assert f"q={WANG_ID}" not in body and 'method="post"' in body
+
+
+def test_it_searches_names_only_for_roles_that_see_them(client, django_user_model, communities, wang):
+    clerk = django_user_model.objects.create_user("clerk", password="pw", role="hotel_staff", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename="view_person"))
+    client.force_login(clerk)
+    assert PersonAdmin(Person, admin.site).get_search_fields(type("R", (), {"user": clerk})()) == ("ref__exact",)
 
 
 def test_it_offers_persons_masked_in_autocomplete(client, superuser, wang, li):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("persons/<str:ref>/orders/new/", views.casework_view(views.order_start), name="order_start"),
     path("persons/<str:ref>/verify/", views.casework_view(views.verify), name="verify"),
     path("persons/<str:ref>/identity/", views.casework_view(views.reveal), name="reveal"),
+    path("persons/<str:ref>/community/", views.casework_view(views.community), name="community"),
     path("orders/<int:order_id>/end/", views.casework_view(views.order_end), name="order_end"),
     path(
         "registrations/<int:registration_id>/decide/",

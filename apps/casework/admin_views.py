@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.accounts import access
-from apps.accounts.choices import Role
+from apps.accounts.choices import OrgKind, Role
+from apps.accounts.models import Organisation
 from apps.audit.services import access_log_record
 from apps.core.clock import LOCAL_TZ
 from apps.core.errors import NotFoundInJurisdiction, NotPermitted
@@ -38,6 +39,7 @@ from .choices import RegistrationStatus
 from .forms import (
     CIRCLED,
     BulkReleaseForm,
+    CommunityForm,
     OrderEndForm,
     OrderStartForm,
     PopupReleaseForm,
@@ -309,6 +311,12 @@ def person_case_panel(request, person: Person, why: str) -> dict:
     if access.may(user, "itinerary.verify", person):
         actions.append(
             (_("Record an itinerary verification"), reverse("casework_admin:verify", args=[person.ref]) + query, "")
+        )
+    if access.may(user, "person.set_community", person, community=None) or access.may(
+        user, "person.set_community", person, community=getattr(user, "organisation", None)
+    ):
+        actions.append(
+            (_("Community of residence"), reverse("casework_admin:community", args=[person.ref]) + query, "")
         )
     if access.may(user, "person.reveal", person):
         actions.append((_("Show full identity"), reverse("casework_admin:reveal", args=[person.ref]) + query, ""))
@@ -618,4 +626,56 @@ def registration_decide(request, registration_id: int):
         why=why,
         status=status,
         intro=intro,
+    )
+
+
+def community(request, ref: str):
+    """Set a person's community of residence: take them in, or move them away (SPEC §7), a manual
+    change with a reason (`services.person_change`)."""
+    user = request.user
+    if not access.may(user, "person.set_community"):
+        access.require(user, "person.set_community")
+    person = Person.objects.visible_to(user).select_related("community").filter(ref=ref).first()
+    if person is None:
+        raise NotFoundInJurisdiction(_("No such person."))
+    why = _why(request)
+    communities = Organisation.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).order_by("code")
+    form = CommunityForm(
+        request.POST if request.method == "POST" else None,
+        communities=communities,
+        initial={"community": person.community_id},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.person_change(
+                    actor=user,
+                    person=person,
+                    community=form.cleaned_data["community"],
+                    reason=form.cleaned_data["reason"],
+                    origin="admin",
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except NotPermitted as exc:
+                form.add_error("community", exc.message)
+            else:
+                messages.success(request, _("The community of residence was changed."))
+                if Person.objects.visible_to(user).filter(pk=person.pk).exists():
+                    return redirect(person_url(person.pk, why))
+                return redirect("admin:index")
+        status = 400
+    return _action_page(
+        request,
+        title=_("Community of residence"),
+        person=person,
+        form=form,
+        submit=_("Save"),
+        why=why,
+        status=status,
+        intro=_(
+            "A community takes in a person who has no community into its own, or moves its own resident away; "
+            "the CDC sets any community. The change is audited with your reason."
+        ),
     )

@@ -223,3 +223,20 @@ class RegistrationDecisionForm(ChecklistMixin):
         ):
             return self.checklist()
         return None
+
+
+class CommunityForm(forms.Form):
+    """A person's community of residence (SPEC §7): a community worker takes in a person who has
+    none into their own community, or moves their own resident away; the CDC sets any."""
+
+    community = forms.ModelChoiceField(
+        label=_("Community of residence"),
+        queryset=None,
+        required=False,
+        empty_label=_("none"),
+    )
+    reason = reason_field(label=_("Reason"), help_text=_("Why the person lives here, or why they moved away."))
+
+    def __init__(self, *args, communities=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities

@@ -34,6 +34,7 @@ from apps.people.services import (
     person_changes,
     person_ensure,
     person_find,
+    person_id_number,
     person_snapshot,
     person_write,
 )
@@ -372,9 +373,10 @@ def order_end(*, actor, order_id, reason: str, origin: str = "api") -> tuple[Obs
 def person_change(
     *,
     actor,
-    id_type: str,
-    id_number: str,
     reason: str,
+    id_type: str = "",
+    id_number: str = "",
+    person: Person | None = None,
     name: str | None = None,
     community=UNCHANGED,
     birth_date: dt.date | None = None,
@@ -389,8 +391,13 @@ def person_change(
     any), and the name, birth date and phones (`person.correct`: the CDC only — they come from the
     feeds). Fields given with their current value are no change. Needs a reason; writes one audit
     event with the record before and after (masked) and the status before and after, and
-    recomputes the status. Returns the person and the status after."""
-    person = person_find(id_type=id_type, id_number=id_number, lock=True)
+    recomputes the status. The person is named by ID (the API) or given (the admin, which found
+    them through the access layer). Returns the person and the status after."""
+    if person is not None:
+        person = Person.objects.select_for_update(of=("self",)).filter(pk=person.pk).first()
+        id_type, id_number = (person.id_type, person_id_number(person)) if person else ("", "")
+    else:
+        person = person_find(id_type=id_type, id_number=id_number, lock=True)
     if person is None or not access.is_visible(actor, person):
         # The role is checked first: a role that may change nobody learns nothing of the person.
         if not (access.may(actor, "person.set_community") or access.may(actor, "person.correct")):

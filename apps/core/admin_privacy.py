@@ -51,6 +51,8 @@ class PrivateSearchChangeList(ChangeList):
         if token:
             self.params.pop(SEARCH_VAR, None)
             self.params[SEARCH_TOKEN_VAR] = token
+            self.filter_params.pop(SEARCH_VAR, None)
+            self.filter_params[SEARCH_TOKEN_VAR] = [token]
 
 
 class PrivateListMixin:

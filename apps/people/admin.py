@@ -3,14 +3,15 @@ limited to the persons the user may see (SPEC §7)."""
 
 from collections.abc import Callable
 
-from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.audit.services import access_log_record, audit_event_record
+from apps.accounts import access
+from apps.accounts.throttling import lookup_check
+from apps.audit.services import access_log_record
 from apps.core.admin import (
     BigTableMixin,
     HistoryAdmin,
@@ -21,6 +22,7 @@ from apps.core.admin import (
     state_dot,
 )
 from apps.core.clock import local_date, now
+from apps.core.errors import TooManyLookups
 
 from .models import Person, Phone
 from .services import phone_hash
@@ -38,30 +40,14 @@ class PhoneInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class PersonForm(forms.ModelForm):
-    """Only the community of residence is corrected here, with a reason (SPEC §5)."""
-
-    reason = forms.CharField(
-        label=_("reason for the change"), widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), required=False
-    )
-
-    class Meta:
-        model = Person
-        fields = ("community",)
-
-    def clean(self):
-        cleaned = super().clean()
-        if "community" in self.changed_data and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", _("Give a reason for the change."))
-        return cleaned
-
-
 @admin.register(Person)
 class PersonAdmin(BigTableMixin, HistoryAdmin):
-    """Persons come from feeds and services, never from an add form; nobody deletes one. The
-    name and ID number appear masked only; the full ID number finds a person by its hash."""
+    """Persons come from feeds and services, never from an add form; nobody edits or deletes one
+    here (a community of residence is changed on the person page's "Community of residence"
+    action, through `apps.casework.services.person_change`). The name and ID number appear
+    masked only; the full ID number finds a person by its hash, and the first characters of the
+    name only for the roles that see names in clear (SPEC §7)."""
 
-    form = PersonForm
     list_display = ("display_name", "display_id", "id_type", "state", "community", "ref", "created_at")
     list_display_links = ("display_name", "display_id")
     list_filter = ("id_type", "status__state", ("community", admin.EmptyFieldListFilter))
@@ -69,13 +55,21 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
     search_help_text = _("The full ID number, the first characters of the name, or the reference.")
     list_select_related = ("community", "status")
     autocomplete_fields = ("community",)
-    readonly_fields = ("display_name", "display_id", "id_type", "age", "state", "ref", "created_at", "updated_at")
+    readonly_fields = (
+        "display_name",
+        "display_id",
+        "id_type",
+        "age",
+        "state",
+        "ref",
+        "community",
+        "created_at",
+        "updated_at",
+    )
     inlines = (PhoneInline,)
 
     def get_fieldsets(self, request, obj=None):
         main = ["display_name", "display_id", "id_type", "age", "ref", "state", "community"]
-        if self.has_change_permission(request, obj):
-            main.append("reason")
         return (
             (None, {"fields": main}),
             (_("timestamps"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
@@ -98,10 +92,26 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         hashes = person_id_hashes(search_term or "")
         if hashes:
+            # Testing ID numbers is rate-limited like every other door (SPEC §7).
+            try:
+                lookup_check(request.user, "person_search")
+            except TooManyLookups as exc:
+                messages.error(request, exc.message)
+                return queryset.none(), False
             results = results | queryset.filter(id_hash__in=hashes)
         return results, may_have_duplicates
 
+    def get_search_fields(self, request):
+        # A masked name must not be recoverable one prefix at a time (`?q=王小`): only the roles
+        # that see names in clear search by them.
+        if access.may(request.user, "person.reveal"):
+            return self.search_fields
+        return ("ref__exact",)
+
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
@@ -119,21 +129,6 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
         today = local_date(now())
         born = obj.birth_date
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-    def save_model(self, request, obj, form, change):
-        reason = (form.cleaned_data.get("reason") or "").strip()
-        before = form.initial.get("community")
-        obj._change_reason = reason
-        super().save_model(request, obj, form, change)
-        if "community" in form.changed_data:
-            audit_event_record(
-                kind="person.community_changed",
-                actor=request.user,
-                person=obj,
-                reason=reason,
-                detail={"before": before, "after": obj.community_id},
-                origin="admin",
-            )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and change:

@@ -197,8 +197,8 @@ def test_it_is_refused_outside_the_jurisdiction_and_to_roles_without_person_page
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
-        ("worker_a", {"release", "orders/new", "verify", "identity"}),
-        ("cdc_1", {"release", "orders/new", "orders/new?kind", "verify", "identity"}),
+        ("worker_a", {"release", "orders/new", "verify", "community", "identity"}),
+        ("cdc_1", {"release", "orders/new", "orders/new?kind", "verify", "community", "identity"}),
         ("hotline_1", set()),
     ],
 )
