@@ -7,7 +7,10 @@ from django.db import OperationalError
 from . import services
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
+# Acknowledged on start, not late: it runs for up to hours, longer than the broker's visibility
+# timeout (config/settings/base.py), after which Redis would hand a late-acknowledged run to another
+# worker. A run lost with its worker is finished by the next day's (the purge resumes where it stopped).
+@shared_task(bind=True, acks_late=False, max_retries=3, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
 def purge_expired(self) -> dict[str, int] | None:
     """Run every purge; None when another run holds the lock (it does the work)."""
     try:

@@ -8,7 +8,8 @@ from apps.core.db import SWEEP_LOCK, advisory_try_lock
 from . import services
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=2, time_limit=300, soft_time_limit=240)
+# Time limits: CELERY_TASK_TIME_LIMIT, below the broker's visibility timeout (config/settings/base.py).
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=2)
 def recompute_persons(self, person_ids: list[int]) -> int:
     try:
         services.status_refresh_many(person_ids=person_ids)
@@ -17,12 +18,12 @@ def recompute_persons(self, person_ids: list[int]) -> int:
     return len(person_ids)
 
 
-@shared_task(acks_late=True, time_limit=600)
+@shared_task(acks_late=True)
 def fanout_areas(county_codes: list[str]) -> int:
     return services.status_fanout_areas(county_codes=county_codes)
 
 
-@shared_task(time_limit=600)
+@shared_task
 def sweep_due() -> int:
     """Periodic (celery beat, every minute): recompute statuses whose next change has come."""
     with advisory_try_lock(SWEEP_LOCK) as acquired:

@@ -135,8 +135,8 @@ class Broker:
 def real_broker(app):
     """Point this process's app at the test broker (tasks are sent, not run here) and empty its
     queue. Afterwards kill the workers started with `.worker(...)`, forget the messages a killed
-    worker left unacknowledged (Redis would deliver them again after its visibility timeout, an
-    hour, into another test) and go back to eager execution."""
+    worker left unacknowledged (Redis would deliver them again after its visibility timeout,
+    CELERY_VISIBILITY_TIMEOUT, into another test) and go back to eager execution."""
     missing = services_missing()
     assert not missing, f"required service missing: {missing}"
     broker_use(app, BROKER)
