@@ -62,6 +62,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body or queries with the input (apps.core.middleware): under /api/
+    # a body over API_MAX_BODY_BYTES answers 413 in JSON and every answer is `no-store`; elsewhere
+    # a NUL in the path or a parameter answers 404 / 400 instead of a database error.
+    "apps.core.middleware.ApiEdgeMiddleware",
+    "apps.core.middleware.NulInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -98,16 +103,25 @@ TEMPLATES = [
     },
 ]
 
+# Two database roles (README: Database roles). The app connects as DATABASE_URL's role, which may
+# only read and write rows; DATABASE_OWNER_URL, when set, is the migration owner of the same
+# database: `manage.py migrate` runs on it (the `owner` alias) and grants the app role its
+# privileges. Unset (the SQLite first run, a single-role set-up), migrations run on `default`.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the in-process Celery tasks and the web server read while one writes; with WAL,
-    # synchronous=NORMAL is still crash-safe and spares an fsync on every commit.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if env("DATABASE_OWNER_URL", default="") not in ("", env("DATABASE_URL", default="")):
+    DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
+# The role `migrate` grants the app's privileges to: DATABASE_URL's user when an owner is set.
+DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default=DATABASES["default"].get("USER", "") if "owner" in DATABASES else "")
+for _database in DATABASES.values():
+    _database["ATOMIC_REQUESTS"] = False
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the in-process Celery tasks and the web server read while one writes; with WAL,
+        # synchronous=NORMAL is still crash-safe and spares an fsync on every commit.
+        _database.setdefault("OPTIONS", {})
+        _database["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        _database["OPTIONS"].setdefault("timeout", 20)
+    else:
+        _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -172,6 +186,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 # in production (config/settings/production.py); off for the embedded demo.
 STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=False)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Health Kit portal")
+# Nobody, superusers included, reads another user's TOTP secret or its QR code in the admin (the
+# device pages answer 403 instead of showing it; a lost phone is reset, never copied).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # API tokens: staff tokens expire after API_TOKEN_DAYS (0: never); partner tokens after
 # PARTNER_TOKEN_DAYS. Rotation keeps the old token valid for API_TOKEN_ROTATION_GRACE_HOURS.
@@ -217,7 +234,31 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # JSON nested deeper than API_JSON_MAX_DEPTH answers 400 (apps.core.parsers.DepthLimitedJSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
+# Bad input answered as such (API.md, opening section), never a 500:
+# - JSON nested deeper than this many arrays and objects answers 400 naming the limit. The deepest
+#   body the API takes (an appeal's person, an itinerary's places) nests 3 levels.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+# - A body over this many bytes answers 413 naming the limit, under /api/ (apps.core.middleware).
+#   Measured: a batch of 1,000 stays is 0.27 MB (0.34 MB indented, 0.58 MB with every field at its
+#   longest); the largest records, observation orders with 500-character Chinese reasons written
+#   as \u escapes, are 3.5 MB a thousand. 4 MiB takes 1,000 records of any feed, and about 15,000
+#   ordinary stays (some 9 s of ingestion, well inside the web timeout).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+# - A feed batch of more records than this answers 400 (a body of 4 MiB could hold a million tiny
+#   records, each validated and answered: minutes of work for one request).
+FEED_MAX_RECORDS = env.int("FEED_MAX_RECORDS", default=10_000)
+# Django's own limit on a body read whole (forms, DRF's JSON): never below the API's, so a body the
+# API accepts is never refused by Django with an HTML page.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
+# API answers a browser or proxy may cache (everything else under /api/ is `Cache-Control: no-store`).
+API_CACHEABLE_PATHS = ["/api/v1/keys/"]
 # Rate limits (SPEC §7, API.md; apps.accounts.throttling): every API request counts against the
 # caller's budget, a partner's per scope and a staff user's per role, and a staff request that tests
 # an ID number (a status look-up by ID, a person upsert, an appeal opened, a hotel check-in) also
@@ -320,7 +361,29 @@ CELERY_TASK_SERIALIZER = "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The development server's request log (`runserver`, logger django.server) writes the request
+    # line without its query string, as gunicorn's access log does (config/gunicorn.py): a status
+    # look-up's query string holds an ID number.
+    "filters": {"no_query_strings": {"()": "apps.core.logfilters.StripQueryStrings"}},
+    "formatters": {
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["no_query_strings"],
+        },
+    },
+    "loggers": {
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query_strings"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 

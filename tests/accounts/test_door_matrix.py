@@ -76,6 +76,23 @@ def w(world):
             "/api/v1/orders/", {"person": world.outsider, "kind": "home", "reason": "居家"}, format="json"
         )
         assert r.status_code == 201, r.content
+        guest = {
+            "person": {"id_type": "resident_id", "id_number": OUTSIDER},
+            "checked_in_at": iso(2021, 7, 28, 9),
+            "nat": {"sampled_at": iso(2021, 7, 27, 9), "result": "negative", "at_hotel": False},
+        }
+        r = world.hotel_2.post("/api/v1/hotel-stays/", guest, format="json")
+        assert r.status_code == 201, r.content
+        world.hotel_stay = r.json()["id"]
+        appeal = {
+            "person": {"id_type": "resident_id", "id_number": OUTSIDER},
+            "channel": "12306",
+            "category": "wrongly_flagged",
+            "description": "没去过",
+        }
+        r = world.op_2.post("/api/v1/appeals/", appeal, format="json")
+        assert r.status_code == 201, r.content
+        world.appeal = r.json()["id"]
     return world
 
 
