@@ -133,6 +133,7 @@ VISIBILITY: dict[str, tuple[Callable[[object, QuerySet], QuerySet], tuple[str, .
     "hotels.currentguest": (_hotel_stays_seen, (Role.CDC_OFFICER,)),
     "appeals.appeal": (_appeals_seen, (Role.CDC_OFFICER,)),
     "casework.communityregistration": (_registrations_seen, (Role.CDC_OFFICER,)),
+    # Organisations: the ones with personal data behind them are hotels (their guests).
     "accounts.organisation": (_hotels_seen, (Role.CDC_OFFICER,)),
     "hotels.hoteloverview": (_hotels_seen, (Role.CDC_OFFICER,)),
 }

@@ -13,9 +13,11 @@
 
 import secrets
 
+from django.contrib import messages
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.admin.widgets import url_params_from_lookup_dict
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 from . import crypto
 
@@ -107,5 +109,7 @@ class PrivateListMixin:
             if term:
                 params[SEARCH_VAR] = term
                 request._search_token = token
+            else:
+                messages.warning(request, _("That search belongs to another session or has expired: search again."))
             request.GET = params
         return super().changelist_view(request, extra_context)

@@ -4,6 +4,7 @@ tourism officers the hotels and guests of their district, CDC officers everyone)
 
 from django.db.models import Count, Q, QuerySet
 
+from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
 from apps.status.choices import State
 from apps.status.models import PersonStatus
@@ -33,7 +34,7 @@ def guest_statuses(person_ids) -> QuerySet:
 
 def hotels_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     """The hotels the user oversees (apps.accounts.access, SPEC §7)."""
-    return (Organisation.objects.all() if queryset is None else queryset).visible_to(user)
+    return (Organisation.objects.all() if queryset is None else queryset).filter(kind=OrgKind.HOTEL).visible_to(user)
 
 
 STATE_COUNTS = ("green", "popup", "yellow", "red")
