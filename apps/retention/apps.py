@@ -6,3 +6,10 @@ class RetentionConfig(AppConfig):
     name = "apps.retention"
     label = "retention"
     verbose_name = _("Retention")
+
+    def ready(self):
+        from apps.core.db import after_migrate
+
+        from .db import purge_functions_refresh
+
+        after_migrate(purge_functions_refresh)

@@ -18,8 +18,7 @@ What is purged, and when (`t` is the time of the run; the settings are in `confi
   correction by hand) is kept with its number erased (`number_encrypted` emptied, `number_hash`
   replaced by a marker that matches no stay). The number is erased from the row history either way.
 - **Access log** (staff look-ups of one person's record, `AccessLog`) older than
-  `RETENTION_ACCESS_LOG_DAYS` (180): deleted. The table is append-only; on PostgreSQL its trigger
-  lets a DELETE through only inside a purge transaction (`SET LOCAL healthkit.retention_purge`).
+  `RETENTION_ACCESS_LOG_DAYS` (180): deleted.
 - **Raw ingestion payloads** received more than `RETENTION_PERSONAL_DATA_DAYS` (365) before `t`:
   the encrypted copy of each batch as received (clear ID and phone numbers) is erased. The
   `Ingestion` row stays: it is the order of knowledge releases refer to, and the facts it
@@ -41,6 +40,12 @@ What is never purged, and why:
 - Status rows, popup episodes and state transitions: they are the current status and the
   restrictions feed partners read from any cursor.
 
+The access log and the row history are append-only: on PostgreSQL the purges delete or blank
+their rows only through the purge functions of `apps.retention.db`, which run as the migration
+owner and themselves refuse rows younger than the retention periods (the application's database
+role cannot change those rows any other way). The functions judge by the live rows, so each batch
+calls them before it deletes or anonymises its live rows. On SQLite (development) the ORM does it.
+
 Every purge walks its candidates in primary-key batches of `BATCH_SIZE` (never the whole
 population in Python, never a query per row), each batch in its own short transaction, so a run
 that stops half-way keeps what it did and the next run carries on: the purges are idempotent.
@@ -51,7 +56,6 @@ only (never personal data). A dry run counts what would go and changes nothing.
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -66,11 +70,13 @@ from apps.areas.selectors import policy_at
 from apps.audit.models import AccessLog, AuditEvent
 from apps.audit.services import audit_event_record
 from apps.core import clock
-from apps.core.db import RETENTION_LOCK, RETENTION_PURGE_SETTING, advisory_try_lock
+from apps.core.db import RETENTION_LOCK, advisory_try_lock
 from apps.evidence.choices import StaySource
 from apps.evidence.models import Ingestion, Stay
 from apps.people.models import Phone
 from apps.status.models import Release
+
+from .db import purge_call
 
 logger = logging.getLogger(__name__)
 
@@ -100,21 +106,9 @@ def _batches(queryset: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[list[
         last = ids[-1]
 
 
-@contextmanager
-def _purge_transaction():
-    """One batch: a transaction in which the append-only guard of purgeable tables (the access
-    log) lets DELETE through on PostgreSQL. The setting is switched off again at the end, so
-    that inside an outer transaction (a test, a caller's atomic block) it never outlives the
-    batch; a batch that fails rolls back, and the setting with it."""
-    with transaction.atomic():
-        if connection.vendor != "postgresql":
-            yield
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'on', true)", [RETENTION_PURGE_SETTING])
-        yield
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'off', true)", [RETENTION_PURGE_SETTING])
+def _on_postgresql() -> bool:
+    """Whether the append-only rows go through the purge functions (else through the ORM)."""
+    return connection.vendor == "postgresql"
 
 
 def _run(queryset: QuerySet, apply: Callable[[list[int]], int], *, dry_run: bool) -> int:
@@ -124,7 +118,7 @@ def _run(queryset: QuerySet, apply: Callable[[list[int]], int], *, dry_run: bool
         if dry_run:
             total += len(ids)
             continue
-        with _purge_transaction():
+        with transaction.atomic():  # one batch: a short transaction of its own
             total += apply(ids)
     return total
 
@@ -233,10 +227,14 @@ def purge_telecom_stays(*, now: dt.datetime | None = None, dry_run: bool = False
         erased_batches += (
             Ingestion.objects.filter(pk__in=ingestion_ids).exclude(payload_encrypted="").update(payload_encrypted="")
         )
+        # The history first: the function judges by the live rows.
+        if _on_postgresql():
+            purge_call(connection, "healthkit_purge_stay_history(%s::bigint[], %s::bigint[], %s)", kept, gone, cutoff)
+        else:
+            HistoricalStay.objects.filter(id__in=kept).update(phone_hash="", person=None)
+            _raw_delete(HistoricalStay.objects.filter(id__in=gone))
         anonymised = Stay.objects.filter(pk__in=kept).update(phone_hash="", person=None)
-        HistoricalStay.objects.filter(id__in=kept).update(phone_hash="", person=None)
         deleted = _raw_delete(Stay.objects.filter(pk__in=gone))
-        _raw_delete(HistoricalStay.objects.filter(id__in=gone))
         return anonymised + deleted
 
     count = _run(candidates, apply, dry_run=dry_run)
@@ -268,15 +266,19 @@ def purge_unbound_phones(*, now: dt.datetime | None = None, dry_run: bool = Fals
             Phone.objects.select_for_update().filter(pk__in=ids, unbound_at__lt=cutoff).values_list("pk", flat=True)
         )
         kept = [pk for pk in ids if pk in cited]
+        # The history first: the function judges by the live rows.
+        if _on_postgresql():
+            purge_call(connection, "healthkit_erase_phone_history(%s::bigint[], %s)", ids, cutoff)
+        else:
+            HistoricalPhone.objects.filter(id__in=ids).exclude(number_encrypted="", number_hash="").update(
+                number_encrypted="", number_hash=""
+            )
         anonymised = Phone.objects.filter(pk__in=kept).update(
             number_encrypted="",
             number_hash=Concat(Value(ERASED_NUMBER_PREFIX), Cast("pk", CharField())),
             updated_at=t,
         )
         deleted = _raw_delete(Phone.objects.filter(pk__in=ids).exclude(pk__in=kept))
-        HistoricalPhone.objects.filter(id__in=ids).exclude(number_encrypted="").update(
-            number_encrypted="", number_hash=""
-        )
         return anonymised + deleted
 
     count = _run(candidates, apply, dry_run=dry_run)
@@ -294,6 +296,8 @@ def purge_access_log(*, now: dt.datetime | None = None, dry_run: bool = False) -
     candidates = AccessLog.objects.filter(at__lt=cutoff).order_by()
 
     def apply(ids: list[int]) -> int:
+        if _on_postgresql():
+            return purge_call(connection, "healthkit_purge_access_log(%s::bigint[], %s)", ids, cutoff)
         return _raw_delete(AccessLog.objects.filter(pk__in=ids, at__lt=cutoff))
 
     count = _run(candidates, apply, dry_run=dry_run)
@@ -337,9 +341,12 @@ def purge_appeal_contacts(*, now: dt.datetime | None = None, dry_run: bool = Fal
             .filter(with_phone)
             .update(caller_phone_encrypted="", caller_phone_display="", updated_at=t)
         )
-        HistoricalAppeal.objects.filter(id__in=ids).filter(with_phone).update(
-            caller_phone_encrypted="", caller_phone_display=""
-        )
+        if _on_postgresql():
+            purge_call(connection, "healthkit_erase_appeal_history(%s::bigint[], %s)", ids, cutoff)
+        else:
+            HistoricalAppeal.objects.filter(id__in=ids).filter(with_phone).update(
+                caller_phone_encrypted="", caller_phone_display=""
+            )
         return erased
 
     count = _run(candidates, apply, dry_run=dry_run)

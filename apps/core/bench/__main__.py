@@ -30,6 +30,8 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, DATABASE_URL=url, DEBUG="False", LOG_LEVEL="WARNING")
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
     env.pop("CELERY_BROKER_URL", None)  # the bench process runs tasks eagerly; servers get the broker
+    for name in ("DATABASE_OWNER_URL", "DATABASE_APP_ROLE"):  # one (superuser) role owns and uses it
+        env.pop(name, None)
     manage = [sys.executable, str(infra.ROOT / "manage.py")]
     for step in (["migrate", "--noinput", "-v", "0"], ["load_areas"]):
         subprocess.run(manage + step, env=env, cwd=infra.ROOT, check=True, stdout=subprocess.DEVNULL)
