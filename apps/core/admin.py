@@ -318,7 +318,12 @@ class HistoryAdmin(SimpleHistoryAdmin, BaseAdmin):
     def history_view(self, request, object_id, extra_context=None):
         self._readable_key(self.model._meta.pk, unquote(object_id))
         self._ensure_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)
+        try:
+            return super().history_view(request, object_id, extra_context)
+        except self.model._meta.concrete_model.DoesNotExist:
+            # A proxy's list may hold its concrete model's rows (current guests are hotel stays):
+            # their DoesNotExist is not the proxy's, which django-simple-history expects.
+            raise Http404 from None
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":

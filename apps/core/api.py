@@ -7,6 +7,7 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import InterfaceError, OperationalError
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
@@ -20,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .clock import LOCAL_TZ
 from .errors import DomainError, TooManyLookups
+from .text import unstorable_text_errors
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -73,6 +75,56 @@ class MomentField(serializers.DateTimeField):
         return moment
 
 
+# --- dates ------------------------------------------------------------------------------------------
+
+
+class BoundedDateField(serializers.DateField):
+    """A date in the API's input, inside `earliest`..`latest` (callables: "today" moves). Every
+    date the API takes is one (tests/api/test_bad_input.py walks every serializer): year 0001 or
+    9999 is a typo or garbage, and date arithmetic on it overflows. Birth dates:
+    `apps.people.api.serializers.BirthDateField`."""
+
+    earliest = staticmethod(lambda: EARLIEST_MOMENT.date())
+    latest = staticmethod(lambda: LATEST_MOMENT.date() - dt.timedelta(days=1))
+    default_error_messages = {"out_of_range": _("Give a date from {earliest} to {latest}.")}
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        earliest, latest = self.earliest(), self.latest()
+        if not earliest <= day <= latest:
+            self.fail("out_of_range", earliest=earliest.isoformat(), latest=latest.isoformat())
+        return day
+
+
+class EventDateField(BoundedDateField):
+    """The date of an event (a report, a case): from 2000 up to 2100, like `MomentField`."""
+
+
+# --- numbers ----------------------------------------------------------------------------------------
+
+
+def column_bounds(model, field_name: str) -> dict:
+    """`min_value`/`max_value` for an IntegerField of a serializer that fills the integer column
+    `model.field_name`: the column's range on PostgreSQL (the narrowest of the backends), so a
+    number too big for it is a field error rather than a database error (a 500)."""
+    internal_type = model._meta.get_field(field_name).get_internal_type()
+    minimum, maximum = BaseDatabaseOperations.integer_field_ranges[internal_type]
+    return {"min_value": minimum, "max_value": maximum}
+
+
+# --- bodies ------------------------------------------------------------------------------------------
+
+# JSON too deep: `apps.core.parsers.DepthLimitedJSONParser`; too big: `apps.core.middleware`.
+
+
+def refuse_unstorable_text(data) -> None:
+    """A body with text no column can hold (a NUL, a lone surrogate: `apps.core.text`) is invalid
+    input, with every such field named, before a serializer echoes it or a query sends it."""
+    errors = unstorable_text_errors(data)
+    if errors:
+        raise ValidationError(errors)
+
+
 # --- errors in the published schema --------------------------------------------------------------
 
 
@@ -88,6 +140,7 @@ ERROR_DESCRIPTIONS = {
     403: "The caller's role or scope may not do this.",
     404: "No such object, or it lies outside the caller's jurisdiction.",
     409: "The object's state does not allow this (already done, already ended, ...).",
+    413: "The body is over the size limit (`API_MAX_BODY_BYTES`); the `detail` names it.",
     415: "A body that is not JSON (or a form) the API can read.",
     429: "Over the caller's rate limit (its scope or role, and for staff the ID-number look-ups): send it again after `Retry-After` seconds.",
     503: "The database is briefly unavailable; nothing of the request was kept. Send it again after `Retry-After` seconds.",
@@ -134,7 +187,7 @@ class ApiAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         codes = [400, 401, 403, 429, 503]
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.append(415)
+            codes += [413, 415]
         if "{" in self.path:
             codes.append(404)
         for code, response in error_responses(*codes).items():
@@ -150,6 +203,9 @@ class BaseAPIView(APIView):
     required_scopes: tuple | dict = ()
     allowed_roles: tuple | dict = ()
     schema = ApiAutoSchema()
+    # A view that checks the text of its body itself, per record (the feeds: one bad record must
+    # not refuse the batch's good ones), sets this.
+    checks_text_per_record = False
 
     def get_permissions(self):
         from apps.accounts.permissions import ScopeOrRole
@@ -159,6 +215,8 @@ class BaseAPIView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         refuse_null_characters(request, kwargs)
+        if request.method in ("POST", "PUT", "PATCH") and not self.checks_text_per_record:
+            refuse_unstorable_text(request.data)
 
 
 def refuse_null_characters(request, path_kwargs: dict) -> None:

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.areas.models import Area
-from apps.core.api import MomentField
+from apps.areas.models import Area, LocalCaseReport
+from apps.core.api import EventDateField, MomentField, column_bounds
 from apps.core.clock import local_date, now
 from apps.people.choices import IdType
 from apps.people.identity import validate_id
@@ -146,8 +146,10 @@ class AssociationRecord(PersonFieldsMixin, RecordBase):
 
 class LocalCaseRecord(RecordBase):
     area_code = serializers.CharField(max_length=6)
-    reported_on = serializers.DateField()
-    count = serializers.IntegerField(min_value=1, required=False, default=1)
+    reported_on = EventDateField()
+    count = serializers.IntegerField(
+        **{**column_bounds(LocalCaseReport, "count"), "min_value": 1}, required=False, default=1
+    )
 
     def validate_area_code(self, value):
         area = area_field_validate(self, value)

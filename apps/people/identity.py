@@ -12,6 +12,13 @@ from django.utils.translation import gettext as _
 
 from .choices import IdType
 
+# No living person, nor anyone the service could meet, was born before this: an earlier birth date
+# (in a resident ID or given with another ID type) is a typo or garbage.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+# 老幼助查 (SPEC §9): a proxy look-up is for persons aged 60 or over, or 16 or under.
+PROXY_MIN_ELDER_AGE = 60
+PROXY_MAX_CHILD_AGE = 16
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _RESIDENT = re.compile(r"^\d{17}[\dX]$")
@@ -52,7 +59,7 @@ def validate_id(id_type: str, id_number: str, *, today: dt.date | None = None) -
             raise ValidationError({"id_number": [_("A resident ID has 17 digits and a check digit or X.")]})
         birth = resident_id_birth_date(value)
         today = today or dt.date.today()
-        if birth is None or birth > today or birth.year < 1890:
+        if birth is None or not birth_date_possible(birth, today):
             raise ValidationError({"id_number": [_("The birth date in this resident ID is impossible.")]})
         if resident_id_check_char(value[:17]) != value[17]:
             raise ValidationError({"id_number": [_("The check digit of this resident ID is wrong.")]})
@@ -62,6 +69,26 @@ def validate_id(id_type: str, id_number: str, *, today: dt.date | None = None) -
             {"id_number": [_("This is not a valid number for %(t)s.") % {"t": IdType(id_type).label}]}
         )
     return value
+
+
+def birth_date_possible(birth_date: dt.date, today: dt.date) -> bool:
+    """Not in the future (a negative age) and not before EARLIEST_BIRTH_DATE."""
+    return EARLIEST_BIRTH_DATE <= birth_date <= today
+
+
+def age_on(birth_date: dt.date, today: dt.date) -> int:
+    """Completed years on `today` (a birthday on 29 February counts from 1 March in other years)."""
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def proxy_lookup_allowed(birth_date: dt.date | None, today: dt.date) -> bool:
+    """SPEC §9 (老幼助查): only for a person aged 60 or over, or 16 or under, by a birth date that is
+    known and possible. A birth date in the future (a negative age) or before 1900 is no age at
+    all, whatever a feed stored: refused, like an unknown one."""
+    if birth_date is None or not birth_date_possible(birth_date, today):
+        return False
+    age = age_on(birth_date, today)
+    return age >= PROXY_MIN_ELDER_AGE or age <= PROXY_MAX_CHILD_AGE
 
 
 def id_lookup_key(id_type: str, normalised: str) -> str:

@@ -246,12 +246,12 @@ REST_FRAMEWORK = {
 #   body the API takes (an appeal's person, an itinerary's places) nests 3 levels.
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 # - A body over this many bytes answers 413 naming the limit, under /api/ (apps.core.middleware).
-#   Measured: a batch of 1,000 stays is 0.27 MB (0.34 MB indented, 0.58 MB with every field at its
-#   longest); the largest records, observation orders with 500-character Chinese reasons written
-#   as \u escapes, are 3.5 MB a thousand. 4 MiB takes 1,000 records of any feed, and about 15,000
-#   ordinary stays (some 9 s of ingestion, well inside the web timeout).
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=4 * 1024 * 1024)
-# - A feed batch of more records than this answers 400 (a body of 4 MiB could hold a million tiny
+#   Measured: a batch of 1,000 stays is 0.27 MB (0.34 MB indented); 1,000 records of the largest
+#   kind, observation orders, with every text at its longest in Chinese written as \u escapes and
+#   indented, are 4.2 MB (tests/api/test_bad_input.py). 5 MiB takes 1,000 records of any feed;
+#   FEED_MAX_RECORDS bounds how many ordinary ones a body may hold.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+# - A feed batch of more records than this answers 400 (a body of 5 MiB could hold a million tiny
 #   records, each validated and answered: minutes of work for one request).
 FEED_MAX_RECORDS = env.int("FEED_MAX_RECORDS", default=10_000)
 # Django's own limit on a body read whole (forms, DRF's JSON): never below the API's, so a body the

@@ -1,8 +1,9 @@
 """The second factor (TOTP, django-otp) with STAFF_OTP_REQUIRED: staff whose role sees unmasked
 personal data (community workers, CDC officers) and superusers are held after the password until
 they enrol an authenticator and then, at every login, enter its code; the roles that see masked
-data only are not held; a held browser session gets a JSON 403 from the API while the same user's
-token keeps working; an administrator can reset a lost phone, audited."""
+data only are not held; a held browser session gets a JSON 403 from the API, and so does a token
+of such a user until they have enrolled (a token is no way around the second factor); an
+administrator can reset a lost phone, audited."""
 
 import datetime as dt
 from urllib.parse import urlencode
@@ -216,13 +217,58 @@ def test_nobody_is_held_when_the_second_factor_is_not_required(staff, client, po
 # --- the API: a held session is refused, a token is not ----------------------------------------------
 
 
-def test_a_held_session_gets_a_json_403_from_the_api_and_the_token_still_works(staff, client, portal_login):
-    assert portal_login("worker_a", PASSWORD)
-    r = client.get("/api/v1/work-queue/")
+def test_a_held_session_gets_a_json_403_from_the_api_and_the_enrolled_users_token_works(staff, client, clock):
+    c = log_in("worker_a")
+    r = c.get("/api/v1/work-queue/")
     assert r.status_code == 403
     assert r["Content-Type"] == "application/json"
     assert "detail" in r.json()
+    # Enrolled (in another browser): the token works, while this session is still held.
+    enrolled("worker_a", clock)
     assert staff.wa.get("/api/v1/work-queue/").status_code == 200
+    assert c.get("/api/v1/work-queue/").status_code == 403
+
+
+# --- tokens: no way around the second factor ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("username", "who"), [("worker_a", "wa"), ("cdc_1", "cdc")])
+def test_a_staff_token_is_refused_until_its_user_has_enrolled_the_second_factor(staff, clock, username, who):
+    token = getattr(staff, who)
+    r = token.get("/api/v1/work-queue/")
+    assert r.status_code == 403
+    assert r["Content-Type"] == "application/json"
+    assert "second factor" in r.json()["detail"] or "第二重验证" in r.json()["detail"]
+    # Nor can the token renew itself meanwhile.
+    assert token.post("/api/v1/tokens/current/rotate/").status_code == 403
+    enrolled(username, clock)
+    assert token.get("/api/v1/work-queue/").status_code == 200
+
+
+def test_a_device_set_up_but_never_confirmed_does_not_open_the_token(staff, client, portal_login):
+    assert portal_login("worker_a", PASSWORD)
+    pending_device(client, "worker_a")
+    assert staff.wa.get("/api/v1/work-queue/").status_code == 403
+
+
+def test_a_reset_second_factor_closes_the_token_again(staff, clock):
+    enrolled("worker_a", clock)
+    assert staff.wa.get("/api/v1/work-queue/").status_code == 200
+    TOTPDevice.objects.filter(user__username="worker_a").delete()
+    assert staff.wa.get("/api/v1/work-queue/").status_code == 403
+
+
+def test_tokens_of_roles_without_the_second_factor_and_of_partners_need_no_device(staff):
+    assert not TOTPDevice.objects.exists()
+    assert staff.hotel.get("/api/v1/hotel-stays/").status_code == 200
+    assert staff.policy.get("/api/v1/policy/").status_code == 200
+    assert staff.feeds.post("/api/v1/feeds/stays/", {"records": []}, format="json").status_code == 200
+
+
+def test_staff_tokens_need_no_device_when_the_second_factor_is_not_required(staff, settings):
+    settings.STAFF_OTP_REQUIRED = False
+    assert staff.wa.get("/api/v1/work-queue/").status_code == 200
+    assert staff.cdc.get("/api/v1/work-queue/").status_code == 200
 
 
 def test_a_held_session_cannot_slip_past_with_an_authorization_header_that_is_no_token(staff, client, portal_login):

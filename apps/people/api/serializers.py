@@ -3,11 +3,21 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.models import Organisation
-from apps.core.api import MomentField
+from apps.core.api import BoundedDateField, MomentField
 from apps.core.clock import local_date, now
 
 from ..choices import IdType, PhoneChannel
-from ..identity import validate_id
+from ..identity import EARLIEST_BIRTH_DATE, validate_id
+
+
+class BirthDateField(BoundedDateField):
+    """A birth date given with an ID type other than the resident ID (whose number holds it): from
+    1900 to today in Asia/Shanghai. One in the future would make a negative age, which the proxy
+    rule (老幼助查) would read as a child's."""
+
+    earliest = staticmethod(lambda: EARLIEST_BIRTH_DATE)
+    latest = staticmethod(lambda: local_date(now()))
+    default_error_messages = {"out_of_range": _("A birth date lies from {earliest} to today ({latest}).")}
 
 
 class PhoneInSerializer(serializers.Serializer):
@@ -22,7 +32,7 @@ class PersonInSerializer(serializers.Serializer):
     id_number = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     community = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
-    birth_date = serializers.DateField(required=False, allow_null=True)
+    birth_date = BirthDateField(required=False, allow_null=True)
     phones = PhoneInSerializer(many=True, required=False)
 
     def validate(self, attrs):

@@ -11,6 +11,7 @@ from apps.audit.services import access_log_record
 from apps.core.api import BaseAPIView, MomentField, error_responses
 from apps.core.clock import local_date, now
 from apps.evidence.services import itinerary_declare
+from apps.people.identity import proxy_lookup_allowed
 from apps.people.models import Person
 from apps.people.selectors import person_by_id
 
@@ -22,16 +23,9 @@ from .serializers import PopupEpisodeSerializer, StatusQuerySerializer, StatusSe
 STAFF_ROLES = tuple(r for r in Role.values if r != Role.PARTNER)
 
 
-def age_on(birth_date, today) -> int:
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
 def proxy_allowed(person: Person) -> bool:
-    """SPEC §9: proxy look-up only for persons aged 60 or over, or 16 or under."""
-    if person.birth_date is None:
-        return False
-    age = age_on(person.birth_date, local_date(now()))
-    return age >= 60 or age <= 16
+    """SPEC §9: proxy look-up only for persons aged 60 or over, or 16 or under (`apps.people.identity`)."""
+    return proxy_lookup_allowed(person.birth_date, local_date(now()))
 
 
 def person_status_response(request, person: Person, *, proxy: bool = False, why: str = "") -> Response:
