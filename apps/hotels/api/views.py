@@ -129,7 +129,11 @@ class HotelStaysView(BaseAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("cursor", str, description="from `next` or `previous` of the page before"),
-            OpenApiParameter("page_size", int, description=f"guests per page, at most {GuestPagination.max_page_size}"),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": GuestPagination.max_page_size},
+                description=f"guests per page, at most {GuestPagination.max_page_size}",
+            ),
         ],
         responses={200: GUESTS_PAGE, **error_responses(404)},
     )

@@ -58,7 +58,11 @@ class RestrictionsView(BaseAPIView):
         parameters=[
             OpenApiParameter("changed_since", str, description="ISO 8601 with offset; omitted: everyone not green"),
             OpenApiParameter("cursor", str, description="from `next_cursor` of the previous page"),
-            OpenApiParameter("page_size", int, description=f"rows of each list per page, at most {MAX_PAGE_SIZE}"),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                description=f"rows of each list per page, at most {MAX_PAGE_SIZE}",
+            ),
         ],
         responses={200: RESTRICTIONS_RESPONSE},
     )
