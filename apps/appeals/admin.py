@@ -356,8 +356,11 @@ class AppealAdmin(HistoryAdmin):
                     via="admin",
                 )
             extra["person_status"] = status_payload(appeal.person, status_current(person_id=appeal.person_id))
-            extra["steps"] = self._steps(request, appeal, bound)
-            extra["step_refused"] = refused
+            extra["steps"] = steps = self._steps(request, appeal, bound)
+            if refused and bound is not None and bound[0] in {step["name"] for step in steps}:
+                bound[1].add_error(None, refused)  # said beside the button that was pressed
+            else:
+                extra["step_refused"] = refused  # said at the top: the step is not offered
             extra["overdue"] = appeal.is_overdue(now())
         response = super().change_view(_as_shown(request), object_id, "", extra)
         if status != 200 and isinstance(response, TemplateResponse):
@@ -433,7 +436,8 @@ class AppealAdmin(HistoryAdmin):
             return self._appeal_page(request, object_id, bound=(step, form), status=exc.status_code)
         self.message_user(request, done, messages.SUCCESS)
         if self.get_queryset(request).filter(pk=appeal.pk).exists():
-            return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
+            # To the top, where the message is (the step's form was posted to its own anchor).
+            return redirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]) + "#content-start")
         # Re-routed away from the user's own organisation, say: it is no longer theirs to follow.
         return redirect(reverse("admin:appeals_appeal_changelist"))
 

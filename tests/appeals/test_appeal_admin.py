@@ -222,7 +222,7 @@ def test_every_step_form_stands_alone_outside_the_change_form(flagged):
         for username, steps in (("op_1", {"route", "reject"}), ("worker_a", {"start", "resolve", "reject"})):
             page = login(username).get(page_of(appeal)).content.decode()
             assert nested_forms(page) == [], username
-            shown = set(re.findall(r'<form method="post" action="[^"]+/step/(\w+)/"', page))
+            shown = set(re.findall(r'<form method="post" action="[^"]+/step/(\w+)/#step-\1"', page))
             assert shown == steps, username
             # The change form, each step's form, and the log-out form of the header.
             assert form_count(page) == 1 + len(steps) + 1
@@ -234,7 +234,7 @@ def test_the_operator_re_routes_on_the_page(flagged):
         cb = Organisation.objects.get(code="CB")
         op = login("op_1")
         r = op.post(step_url(appeal, "route"), {"route-routed_to": cb.pk, "route-reason": "来电人实际住在CB"})
-        assert r.status_code == 302 and r["Location"] == page_of(appeal)
+        assert r.status_code == 302 and r["Location"] == page_of(appeal) + "#content-start"
         appeal.refresh_from_db()
         assert appeal.routed_to == cb and appeal.routing_basis == "manual"
         page = op.get(r["Location"]).content.decode()
@@ -338,3 +338,22 @@ def test_the_change_form_itself_takes_no_post(flagged):
     with time_machine.travel(at(2021, 8, 16, 10), tick=False):
         appeal = open_appeal()
         assert login("worker_a").post(page_of(appeal), {"resolve-resolution": "x"}).status_code == 403
+
+
+def test_a_refusal_of_a_step_offered_is_said_beside_its_button(flagged, monkeypatch):
+    """The page offered the step, the service refused it (the rules changed in between, say): the
+    message stands in the step's form, with the note typed."""
+    from apps.core.errors import NotPermitted
+
+    def refuse(**kwargs):
+        raise NotPermitted("不允许")
+
+    with time_machine.travel(at(2021, 8, 16, 10), tick=False):
+        appeal = open_appeal()
+        monkeypatch.setattr(services, "appeal_start", refuse)
+        r = login("worker_a").post(step_url(appeal, "start"), {"start-note": "已联系来电人"})
+    assert r.status_code == 403
+    page = r.content.decode()
+    errors = page.split('id="step-start-errors"')[1].split("</ul>")[0]
+    assert "不允许" in errors and 'id="step-refused"' not in page
+    assert 'value="已联系来电人"' in page

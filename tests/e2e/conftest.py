@@ -1,6 +1,11 @@
 """Shared fixtures of the browser tests: Debian's Chromium driven by Playwright against pytest-django's
 live server (static files served), and a helper that logs a staff user into the admin.
 
+Every page the browser loads is also read as the server sent it and fails the test when a <form>
+sits inside another (the browser would drop the inner one without a word: tests/nested_forms.py).
+The viewport is a fixture: parametrize `viewport` with (width, height) to run a test at other
+sizes (`LAPTOP`, `PHONE`).
+
 Without /usr/bin/chromium (or the playwright package) the browser tests are skipped on a
 developer's machine, and fail in CI, which sets HEALTHKIT_REQUIRE_SERVICES. The browser is never
 downloaded (`playwright install` is not used): CI installs Debian's package (.ci/run).
@@ -16,10 +21,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.nested_forms import nested_forms
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 TIMEOUT_MS = 20_000
+DESKTOP = (1280, 900)
+LAPTOP = (1366, 768)
+PHONE = (400, 800)
 
 
 def _browser_missing() -> str:
@@ -67,19 +77,53 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh browser context (no cookies) in Chinese, at a desktop size. The test fails if any
-    page it opened broke the Content Security Policy (a blocked inline script or style) or threw a
-    script error: what the policy blocks silently would otherwise go unnoticed."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
-    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    yield tab
-    context.close()
+def viewport() -> tuple[int, int]:
+    """The browser window's size; parametrize it to run a test at other sizes."""
+    return DESKTOP
+
+
+def _check_forms(response, problems: list[str]) -> None:
+    """A page as the server sent it (before the browser's parser mends it): no nested forms."""
+    if response.request.resource_type != "document" or not response.ok:
+        return
+    if not response.headers.get("content-type", "").startswith("text/html"):
+        return
+    try:
+        html = response.text()
+    except Exception:  # noqa: BLE001 - a body the browser let go (a page navigated away at once)
+        return
+    problems.extend(f"{response.url}: {nested}" for nested in nested_forms(html))
+
+
+@pytest.fixture
+def tabs(browser, viewport) -> Callable:
+    """Opens browser tabs, each in a fresh context (no cookies: one per staff user), in Chinese,
+    at `viewport`. The test fails if any page a tab opened broke the Content Security Policy (a
+    blocked inline script or style), threw a script error, or put a form inside another: what the
+    browser drops silently would otherwise go unnoticed."""
+    width, height = viewport
+    contexts, problems = [], []
+
+    def open_tab():
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+        tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        tab.on("response", lambda response: _check_forms(response, problems))
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()
     assert problems == [], f"the browser reported: {problems}"
+
+
+@pytest.fixture
+def page(tabs):
+    """One fresh tab (see `tabs`)."""
+    return tabs()
 
 
 @pytest.fixture
@@ -89,18 +133,32 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def _log_in(tab, live_server, username: str, password: str):
+    tab.goto(f"{live_server.url}/admin/login/")
+    tab.fill("#id_username", username)
+    tab.fill("#id_password", password)
+    with tab.expect_navigation():
+        tab.click("#login-form [type=submit]")
+    assert "/admin/login/" not in tab.url, f"{username} could not log in"
+    return tab
+
+
 @pytest.fixture
 def staff_page(page, live_server) -> Callable:
     """Log a staff user into the admin through its login form; returns the page, where the login
     landed (the work queue for a community worker, the index for others)."""
 
     def log_in(username: str, password: str):
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        with page.expect_navigation():
-            page.click("#login-form [type=submit]")
-        assert "/admin/login/" not in page.url, f"{username} could not log in"
-        return page
+        return _log_in(page, live_server, username, password)
+
+    return log_in
+
+
+@pytest.fixture
+def staff_tab(tabs, live_server) -> Callable:
+    """Like `staff_page`, each call in a tab of its own: several staff users in one test."""
+
+    def log_in(username: str, password: str):
+        return _log_in(tabs(), live_server, username, password)
 
     return log_in
