@@ -1,6 +1,8 @@
 """`purge_access_log`: look-ups of a person's record go after `RETENTION_ACCESS_LOG_DAYS` (180);
-the audit of manual changes is never touched; on PostgreSQL the access log still refuses an
-ordinary UPDATE or DELETE outside the purge."""
+the audit of manual changes is never touched; on PostgreSQL the access log refuses every ordinary
+UPDATE or DELETE, and the purge deletes through `healthkit_purge_access_log` only
+(apps.retention.db; what that function refuses whoever calls it, and the application role:
+tests/core/test_append_only_roles.py)."""
 
 import datetime as dt
 
@@ -8,6 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AccessLog, AuditEvent
 from apps.retention.services import purge_access_log, purge_expired
@@ -59,15 +62,22 @@ def test_on_postgresql_an_ordinary_delete_or_update_is_still_refused(looks):
         cursor.execute("DELETE FROM audit_accesslog")
     with pytest.raises(IntegrityError), transaction.atomic():
         AccessLog.objects.filter(pk=made["past"].pk).update(why="changed")
-    with time_machine.travel(NOW, tick=False):
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
         assert purge_access_log() == 1, "the purge is let through"
-    # …and only the purge: the permission ended with its batch, even inside this test's transaction.
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert any("healthkit_purge_access_log(" in sql for sql in statements)
+    assert not any(sql.lstrip().upper().startswith("DELETE") for sql in statements), "only the function deletes"
+    # …and only the purge: its permission ended with it, even inside this test's transaction; the
+    # setting that used to let a DELETE through gives nothing.
     with pytest.raises(IntegrityError), transaction.atomic():
-        AccessLog.objects.filter(pk=made["inside"].pk).delete()
+        AccessLog.objects.all()._raw_delete(connection.alias)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL healthkit.retention_purge = 'on'")
+        cursor.execute("DELETE FROM audit_accesslog")
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL healthkit.retention_purge = 'on'")
         cursor.execute("UPDATE audit_accesslog SET why = 'changed'")
-    assert AccessLog.objects.count() == 1
+    assert list(AccessLog.objects.values_list("why", flat=True)) == ["inside"]
 
 
 @postgres_only
@@ -91,4 +101,9 @@ def test_on_postgresql_the_audit_of_manual_changes_refuses_the_purge_setting_too
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL healthkit.retention_purge = 'on'")
         cursor.execute("DELETE FROM status_release")
+    # Not even the purge functions' own setting, as the owner: these tables are never purgeable.
+    for table in ("audit_auditevent", "status_release"):
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL healthkit.purging = 'on'")
+            cursor.execute(f"DELETE FROM {table}")
     assert (AuditEvent.objects.count(), Release.objects.count()) == (3, 1)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
@@ -63,6 +64,23 @@ def test_it_runs_every_purge_and_a_second_run_finds_nothing(expired):
         assert AuditEvent.objects.filter(kind="retention.purged").count() == 4
         assert services.purge_expired() == dict.fromkeys(EXPECTED, 0)
     assert AuditEvent.objects.filter(kind="retention.purged").count() == 4, "nothing purged, nothing recorded"
+
+
+@postgres_only
+def test_on_postgresql_the_append_only_rows_change_through_the_purge_functions_only(expired, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as queries:
+        assert services.purge_expired() == EXPECTED
+    statements = [q["sql"] for q in queries.captured_queries]
+    for function in ("healthkit_purge_access_log", "healthkit_purge_stay_history", "healthkit_erase_phone_history"):
+        assert any(f"{function}(" in sql for sql in statements), function
+    guarded = {"audit_accesslog", "evidence_historicalstay", "people_historicalphone", "appeals_historicalappeal"}
+    targets = [re.match(r'\s*(?:UPDATE|DELETE FROM) "(\w+)"', sql) for sql in statements]
+    direct = [m.group(1) for m in targets if m and m.group(1) in guarded]
+    assert not direct, direct
+    assert not Stay.history.exists() and set(Phone.history.values_list("number_encrypted", flat=True)) == {""}
 
 
 def test_the_dry_run_counts_and_changes_nothing(expired):
