@@ -23,9 +23,10 @@ from django.utils.translation import ngettext
 from apps.accounts import access
 from apps.accounts.choices import OrgKind, Role
 from apps.accounts.models import Organisation
+from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
 from apps.core.clock import LOCAL_TZ
-from apps.core.errors import NotFoundInJurisdiction, NotPermitted
+from apps.core.errors import NotFoundInJurisdiction, NotPermitted, TooManyLookups
 from apps.evidence.choices import OrderKind
 from apps.evidence.models import ItineraryDeclaration, ObservationOrder
 from apps.people.models import Person
@@ -502,6 +503,11 @@ def reveal(request, ref: str):
     person = _visible_person(request, ref, "person.reveal")
     why = _why(request)
     form = RevealForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lookup_check(request.user, "full_identity")
+        except TooManyLookups as exc:
+            form.add_error(None, exc.message)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
         access_log_record(

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
+from apps.accounts.throttling import lookup_check
 from apps.core.admin import HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin, state_dot
 from apps.core.errors import DomainError
 from apps.evidence.choices import LabResultValue
@@ -204,6 +205,7 @@ class HotelStayAdmin(HotelScopedMixin, PersonIdSearchMixin, HistoryAdmin):
         form = CheckInForm(request.POST or None, superuser=superuser)
         if request.method == "POST" and form.is_valid():
             try:
+                lookup_check(request.user, "hotel_checkin")  # a check-in tests an ID number
                 outcome = services.hotel_check_in(
                     actor=request.user, guest=form.guest(), hotel=form.cleaned_data.get("hotel"), origin="admin"
                 )
@@ -233,6 +235,8 @@ class HotelStayAdmin(HotelScopedMixin, PersonIdSearchMixin, HistoryAdmin):
                 form.add_error("file", str(exc))
             else:
                 try:
+                    for _row in guests:  # each row of a guest list tests an ID number
+                        lookup_check(request.user, "guest_import")
                     outcome = services.hotel_check_in_bulk(
                         actor=request.user,
                         guests=guests,

@@ -233,3 +233,16 @@ def test_the_full_identity_and_second_factor_pages_have_none_either(people, cloc
 def test_the_checker_itself_catches_what_it_should():
     assert csp_violations('<script>alert(1)</script><p style="color:red">') != []
     assert csp_violations('<script src="/static/a.js"></script><script type="application/json">{}</script>') == []
+
+
+def test_the_full_identity_is_rate_limited(people, clock, settings):
+    settings.LOOKUP_LIMITS = {"default": "60/10m", "full_identity": "2/10m"}
+    c = staff_client("worker_a")
+    for _ in range(2):
+        assert "admin/casework/identity.html" in [
+            t.name for t in c.post(reveal_url(people.wang), {"reason": REASON}).templates
+        ]
+    r = c.post(reveal_url(people.wang), {"reason": REASON})
+    assert r.status_code == 200 and r.context["form"].non_field_errors()
+    assert WANG not in r.content.decode()
+    assert len(reveals()) == 2

@@ -187,3 +187,23 @@ def test_the_api_guest_list_is_limited_to_the_callers_hotels(hotels, username):
         c = w.officer if username == "officer_1" else w.hotel
         assert c.get("/api/v1/hotel-stays/").json()["results"] == []
         assert w.officer2.get("/api/v1/hotel-stays/").json()["results"][0]["hotel"] == "H3"
+
+
+def test_the_check_in_and_import_forms_are_rate_limited_per_id_number(hotels, settings):
+    settings.LOOKUP_LIMITS = {"default": "60/10m", "hotel_checkin": "2/10m", "guest_import": "3/10m"}
+    with time_machine.travel(NOW, tick=False):
+        c = login("hotel_1")
+        url = reverse("admin:hotels_hotelstay_check_in")
+        for idn in (A, B):
+            assert c.post(url, {"id_type": "resident_id", "id_number": idn, "name": "李四"}).status_code == 302
+        r = c.post(url, {"id_type": "resident_id", "id_number": C, "name": "赵六"})
+        assert r.status_code == 200
+        assert r.context["form"].non_field_errors()
+        assert HotelStay.objects.count() == 2
+        # A guest list counts one look-up a row: four rows are over a budget of three.
+        rows = [
+            ["resident_id", rid(f"11010519900101{n + 500:03d}"), "某", "2021-08-16 14:00", "", "", ""] for n in range(4)
+        ]
+        r = c.post(reverse("admin:hotels_hotelstay_import"), {"file": csv_file(rows)})
+        assert r.status_code == 200 and r.context["form"].non_field_errors()
+        assert HotelStay.objects.count() == 2
