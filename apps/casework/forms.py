@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.clock import LOCAL_TZ, now
+from apps.core.forms import MomentFormField
 from apps.evidence.choices import OrderKind
 
 from .choices import RegistrationStatus
@@ -123,7 +124,7 @@ class PopupReleaseForm(ChecklistMixin):
 
 class OrderStartForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of observation"), widget=forms.RadioSelect)
-    starts_at = forms.DateTimeField(
+    starts_at = MomentFormField(
         label=_("Starts at"),
         required=False,
         input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],

@@ -17,6 +17,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.utils.html import format_html
@@ -26,6 +27,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_history_model_for_model
 
 from .admin_privacy import PrivateListMixin
+from .forms import validate_date
 
 admin.site.site_header = _("Health Kit case portal")
 admin.site.site_title = _("Health Kit case portal")
@@ -94,6 +96,14 @@ class BaseAdmin(PrivateListMixin, admin.ModelAdmin):
 
     save_on_top = False
     empty_value_display = "-"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Every date and time a model form takes is bounded (`apps.core.forms`): a year 9999
+        saved by hand would overflow the first window computed from it."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(db_field, models.DateField):  # DateTimeField too
+            field.validators.append(validate_date)
+        return field
 
 
 class BigTableMixin:

@@ -24,6 +24,7 @@ from apps.accounts.models import Organisation
 from apps.accounts.throttling import lookup_check
 from apps.core.admin import HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin, state_dot
 from apps.core.errors import DomainError
+from apps.core.forms import MomentFormField
 from apps.evidence.choices import LabResultValue
 from apps.people.choices import IdType
 from apps.status.choices import State
@@ -56,10 +57,10 @@ class CheckInForm(forms.Form):
     id_type = forms.ChoiceField(label=_("ID type"), choices=IdType.choices, initial=IdType.RESIDENT_ID)
     id_number = forms.CharField(label=_("ID number"), max_length=40)
     name = forms.CharField(label=_("name"), max_length=100, required=False)
-    checked_in_at = forms.DateTimeField(
+    checked_in_at = MomentFormField(
         label=_("checked in at"), required=False, help_text=_("Empty: now. Beijing time, e.g. 2021-08-16 14:30.")
     )
-    nat_sampled_at = forms.DateTimeField(label=_("NAT sampled at"), required=False)
+    nat_sampled_at = MomentFormField(label=_("NAT sampled at"), required=False)
     nat_result = forms.ChoiceField(
         label=_("NAT result"), choices=[("", _("no NAT"))] + list(LabResultValue.choices), required=False
     )

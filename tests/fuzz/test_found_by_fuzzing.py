@@ -1,5 +1,8 @@
 """What the schema fuzzer found, pinned as plain examples so they stay fixed even where the fuzzer
-would need luck to find them again (several were 500s on PostgreSQL only)."""
+would need luck to find them again (several were 500s on PostgreSQL only), and what the probe of
+issue 12 found (their kin, walked over every endpoint, feed and admin: tests/api/test_bad_input.py)."""
+
+import json
 
 import pytest
 import time_machine
@@ -88,3 +91,63 @@ def test_a_nul_in_a_feed_record_rejects_that_record(fuzz_world, db):
     body = r.json()
     assert body["accepted"] == 1
     assert [x["index"] for x in body["rejected"]] == [0]
+
+
+# --- issue 12: the probe's 500s --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/api/v1/persons/", "/api/v1/feeds/stays/", "/api/v1/appeals/", "/api/v1/policy/"])
+def test_json_nested_a_thousand_deep_answers_400_naming_the_limit(fuzz_world, db, url):
+    c = as_(fuzz_world, "cdc" if "feeds" not in url else "partner")
+    method = c.put if url.endswith("/policy/") else c.post
+    r = method(url, data="[" * 1000 + "]" * 1000, content_type="application/json")
+    assert r.status_code in (400, 403)
+    if r.status_code == 400:
+        assert "32" in r.json()["detail"]
+
+
+def test_a_lone_surrogate_in_one_record_rejects_that_record_and_keeps_the_batch(fuzz_world, db):
+    idn = fuzz_world.persons[0][1]
+    stay = {"source": "rail", "id_type": "resident_id", "id_number": idn, "precision": "county"}
+    records = [
+        {**stay, "external_id": "sur-1", "area_code": RISK_COUNTY, "arrived_at": iso(2021, 8, 14, 8)},
+        {**stay, "external_id": "sur-\udfff", "area_code": RISK_COUNTY, "arrived_at": iso(2021, 8, 14, 8)},
+        {**stay, "external_id": "sur-2", "area_code": "32\udfff", "arrived_at": iso(2021, 8, 14, 8)},
+        {**stay, "external_id": "sur-3", "area_code": RISK_COUNTY, "arrived_at": iso(2021, 8, 14, 9)},
+    ]
+    r = as_(fuzz_world, "partner").post(
+        "/api/v1/feeds/stays/", data=json.dumps({"records": records}), content_type="application/json"
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["accepted"] == 2
+    assert [(x["index"], list(x["errors"])) for x in body["rejected"]] == [(1, ["external_id"]), (2, ["area_code"])]
+
+
+@pytest.mark.parametrize("count", [2**31, 2**63])
+def test_a_local_case_count_too_big_for_its_column_is_a_field_error(fuzz_world, db, count):
+    record = {"external_id": "lc-big", "area_code": RISK_COUNTY, "reported_on": "2021-08-15", "count": count}
+    r = as_(fuzz_world, "partner").post("/api/v1/feeds/local-cases/", {"records": [record]}, format="json")
+    assert r.status_code == 200
+    assert [(x["index"], list(x["errors"])) for x in r.json()["rejected"]] == [(0, ["count"])]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_local_case_in_year_1_or_9999_is_a_field_error(fuzz_world, db, day):
+    record = {"external_id": "lc-day", "area_code": RISK_COUNTY, "reported_on": day, "count": 1}
+    body = as_(fuzz_world, "partner").post("/api/v1/feeds/local-cases/", {"records": [record]}, format="json").json()
+    assert body["accepted"] == 0 and list(body["rejected"][0]["errors"]) == ["reported_on"]
+
+
+def test_a_passport_born_tomorrow_is_a_field_error(fuzz_world, db):
+    partner = as_(fuzz_world, "partner")
+    person = {"id_type": "passport", "id_number": "F7654321", "name": "Jo"}
+    r = partner.post("/api/v1/persons/", {**person, "birth_date": "2021-08-17"}, format="json")
+    assert r.status_code == 400 and list(r.json()) == ["birth_date"]
+
+
+def test_a_body_over_the_limit_is_a_json_413(fuzz_world, db, settings):
+    settings.API_MAX_BODY_BYTES = 100
+    r = as_(fuzz_world, "partner").post("/api/v1/feeds/stays/", {"records": [{"x": "y" * 200}]}, format="json")
+    assert r.status_code == 413
+    assert list(r.json()) == ["detail"] and " 100 " in r.json()["detail"]

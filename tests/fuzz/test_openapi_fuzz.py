@@ -8,7 +8,8 @@ it: no token, a partner with every scope, a CDC officer (who may do most things)
 operation is for. At the fuzzer's choice, generated ids, persons, areas, organisations and times
 are swapped for ones that exist or make sense in the seeded world (tests/fuzz/conftest.py), and a
 feed gets records shaped like its own, so requests get past 400 and 404 into the services; or for
-nasty strings (a NUL, a number too big for a column, ...) that services must not trust. Every
+nasty values that services must not trust (a NUL or half a surrogate pair in text, a number too
+big for a column, a date in year 9999, a body nested past the JSON depth limit, ...). Every
 response must be no server error and must match the schema: a documented status code, content
 type and body.
 
@@ -73,6 +74,13 @@ STRANGERS = [("resident_id", rid("11010519880808123")), ("resident_id", "1101051
 # (PostgreSQL refuses it in any text), blanks, digits of another script, a number too big for a
 # column, something that looks like SQL.
 NASTY = ["a\x00b", "", " ", "-1", "9" * 25, "١٢٣", "1.0", "%", "' OR '1'='1"]
+# And in a JSON body, where they can be written (`\udfff`): half of a surrogate pair, which no
+# column can hold and UTF-8 cannot encode (issue 12).
+NASTY_TEXT = [*NASTY, "\udfff", "a\ud800b", "\ud83d"]
+# Numbers just past an integer column, past 64 bits, and a float where an integer goes.
+NASTY_NUMBERS = [2**31 - 1, 2**31, -(2**31) - 1, 2**63, 10**30, 1.5]
+# Dates no service should take: years 0001 and 9999, the day before 2000, and tomorrow's birth.
+NASTY_DATES = ["0001-01-01", "9999-12-31", "1999-12-31", (FUZZ_AT + dt.timedelta(days=1)).date().isoformat()]
 
 _moment = st.sampled_from(MOMENTS)
 _text = st.text(max_size=8)
@@ -109,8 +117,11 @@ RECORD_FIELDS = {
         {"detail": _text},
     ),
     "local-cases": (
-        {"area_code": st.sampled_from(AREA_CODES), "reported_on": _moment.map(lambda m: m[:10])},
-        {"count": st.integers(min_value=-1, max_value=10**6)},
+        {
+            "area_code": st.sampled_from(AREA_CODES),
+            "reported_on": _moment.map(lambda m: m[:10]) | st.sampled_from(NASTY_DATES),
+        },
+        {"count": st.integers(min_value=-1, max_value=10**6) | st.sampled_from(NASTY_NUMBERS)},
     ),
 }
 WITHOUT_PERSON = ("local-cases",)
@@ -125,7 +136,7 @@ def feed_records(feed: str, world) -> st.SearchStrategy:
     required, optional = RECORD_FIELDS[feed]
     # A few external ids, so that records repeat (duplicates) and change (updates).
     record = st.fixed_dictionaries(
-        {"external_id": st.sampled_from(["r1", "r2", "r3", *NASTY]), **required}, optional=optional
+        {"external_id": st.sampled_from(["r1", "r2", "r3", *NASTY_TEXT]), **required}, optional=optional
     )
     if feed not in WITHOUT_PERSON:
         person = st.sampled_from(world.persons + STRANGERS)
@@ -142,14 +153,19 @@ def realistic(case, data, world) -> None:
     def maybe(current, choices):
         return data.draw(st.sampled_from(choices) | st.just(current))
 
+    def rarely(current, choices):
+        # One value in eight: a body with a bad value answers 400 before any service runs, and
+        # every string and number of a body is a chance for one.
+        return data.draw(st.sampled_from(choices)) if data.draw(st.integers(0, 7)) == 0 else current
+
     place = st.fixed_dictionaries(
         {"area_code": st.sampled_from(AREA_CODES), "arrived_at": _moment}, optional={"departed_at": st.none() | _moment}
     )
 
-    def walk(node):
+    def walk(node, texts=NASTY):
         if isinstance(node, list):
             for item in node:
-                walk(item)
+                walk(item, texts)
         if not isinstance(node, dict):
             return
         for key, value in list(node.items()):
@@ -168,8 +184,14 @@ def realistic(case, data, world) -> None:
             elif isinstance(value, bool):
                 # The checklists of releases and decisions: all true is what gets through.
                 node[key] = maybe(value, [True])
+            elif isinstance(value, int | float):
+                node[key] = rarely(value, NASTY_NUMBERS)
+            elif isinstance(value, str) and key.endswith(("_on", "_date")):
+                node[key] = rarely(value, NASTY_DATES)
+            elif isinstance(value, str):
+                node[key] = rarely(value, texts)
             else:
-                walk(value)
+                walk(value, texts)
 
     path = case.path_parameters or {}
     for name, value in list(path.items()):
@@ -184,7 +206,19 @@ def realistic(case, data, world) -> None:
     if path.get("feed") in RECORD_FIELDS and case.media_type == "application/json" and data.draw(st.booleans()):
         case.body = {"records": data.draw(feed_records(path["feed"], world))}
     else:
-        walk(case.body)
+        # A lone surrogate can be written in JSON only (`\udfff`), not in a form or a query string.
+        walk(case.body, NASTY_TEXT if case.media_type == "application/json" else NASTY)
+    if (
+        case.media_type == "application/json"
+        and isinstance(case.body, dict | list)
+        and data.draw(st.integers(0, 9)) == 0
+    ):
+        # Now and then the body nested past API_JSON_MAX_DEPTH (400 naming the limit).
+        levels = data.draw(st.sampled_from([33, 100, 400]))
+        nested = case.body
+        for _ in range(levels):
+            nested = {"a": nested}
+        case.body = nested
 
 
 # No shrinking: the examples of an operation share its database state, so a shrunk example would
