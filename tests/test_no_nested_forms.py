@@ -12,11 +12,16 @@ about, so a shrinking crawl cannot pass by seeing less."""
 import re
 from collections import Counter, deque
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import time_machine
+from django.conf import settings as settings_module
 from django.contrib.auth import get_user_model
+from django.template import engines
+from django.template.base import Lexer, TokenType
+from django.template.loader import get_template
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
@@ -252,3 +257,142 @@ def test_the_check_finds_a_nested_form():
     assert nested_forms('<form id="a"></form><form id="b"></form>') == []
     assert "never closed" in nested_forms('<form id="a">')[0]
     assert nested_forms("<script>var s = '<form><form>';</script>") == []
+
+
+# --- every template of the portal, read as written -------------------------------------------------
+# What no crawl can promise (a page only some state shows), the templates' source can: a template
+# that opens a form opens no other inside it, neither itself nor through an {% include %}, and a
+# template that fills a block its parent (the admin's change form, change list…) renders inside a
+# form puts no form there.
+
+FORM_TAG = re.compile(r"<(/?)form\b", re.IGNORECASE)
+PROJECT_TEMPLATES = [
+    path.relative_to(root).as_posix()
+    for root in (
+        Path(settings_module.BASE_DIR) / "templates",
+        *sorted(Path(settings_module.BASE_DIR).glob("apps/*/templates")),
+    )
+    for path in sorted(root.rglob("*.html"))
+]
+
+
+def _tokens(source: str):
+    """The template's tokens outside {% comment %} blocks, as (kind, text)."""
+    skipping = 0
+    for token in Lexer(source).tokenize():
+        if token.token_type == TokenType.BLOCK:
+            word = token.contents.split()[0] if token.contents else ""
+            if word == "comment":
+                skipping += 1
+                continue
+            if word == "endcomment":
+                skipping -= 1
+                continue
+        if skipping:
+            continue
+        if token.token_type == TokenType.TEXT:
+            yield "text", token.contents
+        elif token.token_type == TokenType.BLOCK:
+            yield "tag", token.contents
+
+
+def _source(name: str) -> str:
+    return get_template(name).template.source
+
+
+def _included(tag: str) -> str | None:
+    parts = tag.split()
+    if parts[0] == "include" and len(parts) > 1 and parts[1][0] in "\"'":
+        return parts[1].strip("\"'")
+    return None
+
+
+def _parent(source: str) -> str | None:
+    for kind, text in _tokens(source):
+        if kind == "tag" and text.split()[0] == "extends":
+            return text.split()[1].strip("\"'")
+    return None
+
+
+def _has_form(name: str, seen=()) -> bool:
+    """Whether the template, or one it includes, writes a <form>."""
+    for kind, text in _tokens(_source(name)):
+        if kind == "text" and FORM_TAG.search(text):
+            return True
+        included = _included(text) if kind == "tag" else None
+        if included and included not in seen and _has_form(included, (*seen, name)):
+            return True
+    return False
+
+
+def _walk(source: str):
+    """(event, value, form depth, open blocks) along the template: 'form' for each <form>,
+    'include' for each constant {% include %}."""
+    depth, blocks = 0, []
+    for kind, text in _tokens(source):
+        if kind == "tag":
+            word = text.split()[0]
+            if word == "block":
+                blocks.append(text.split()[1])
+            elif word == "endblock":
+                blocks.pop()
+            elif (included := _included(text)) is not None:
+                yield "include", included, depth, tuple(blocks)
+            continue
+        for match in FORM_TAG.finditer(text):
+            if match.group(1):
+                depth = max(0, depth - 1)
+            else:
+                yield "form", match.start(), depth, tuple(blocks)
+                depth += 1
+
+
+def _blocks_inside_forms(name: str) -> set[str]:
+    """The blocks the ancestors of template `name` render inside one of their forms. An ancestor
+    of the same name (templates/admin/index.html extends the admin's own) is found past the
+    templates already in the chain, as {% extends %} does."""
+    engine = engines["django"].engine
+    template, origin = engine.find_template(name)
+    history, inside = [origin], set()
+    parent = _parent(template.source)
+    while parent:
+        template, origin = engine.find_template(parent, skip=history)
+        history.append(origin)
+        depth, blocks = 0, []
+        for kind, text in _tokens(template.source):
+            if kind == "tag":
+                word = text.split()[0]
+                if word == "block":
+                    blocks.append(text.split()[1])
+                    if depth:
+                        inside.add(blocks[-1])
+                elif word == "endblock":
+                    blocks.pop()
+                continue
+            for match in FORM_TAG.finditer(text):
+                depth = max(0, depth - 1) if match.group(1) else depth + 1
+        parent = _parent(template.source)
+    return inside
+
+
+@pytest.mark.parametrize("name", PROJECT_TEMPLATES)
+def test_no_template_puts_a_form_inside_another(name):
+    source = _source(name)
+    inside_parent = _blocks_inside_forms(name)
+    problems = []
+    for event, value, depth, blocks in _walk(source):
+        where = set(blocks) & inside_parent
+        writes_form = event == "form" or _has_form(value)
+        if writes_form and (depth or where):
+            what = "a <form>" if event == "form" else f"{{% include {value!r} %}}, which writes a form,"
+            why = "inside its own form" if depth else f"in block {sorted(where)}, inside a form of its parent"
+            problems.append(f"{what} {why}")
+    assert problems == []
+
+
+def test_the_template_scan_sees_a_form_in_a_block_of_the_change_form():
+    change_form = _blocks_inside_forms("appeals/admin/appeal_change_form.html")
+    assert {"after_related_objects", "form_top", "field_sets", "submit_buttons_bottom"} <= change_form
+    assert "content" not in change_form and "object-tools" not in change_form
+    assert {"result_list", "pagination"} <= _blocks_inside_forms("hotels/admin/hotelstay_change_list.html")
+    assert len(PROJECT_TEMPLATES) >= 20
