@@ -216,6 +216,17 @@ class PersonIdSearchMixin:
         match = Q(ref=term)
         hashes = person_id_hashes(term)
         if hashes:
+            from django.contrib import messages
+
+            from apps.accounts.throttling import lookup_check
+
+            from .errors import TooManyLookups
+
+            try:  # testing ID numbers is rate-limited like every other door (SPEC §7)
+                lookup_check(request.user, "person_search")
+            except TooManyLookups as exc:
+                messages.error(request, exc.message)
+                return queryset.none(), False
             match |= Q(id_hash__in=hashes)
         by_person = queryset.filter(**{f"{self.person_path}__in": Person.objects.filter(match).values("pk")})
         return results | by_person, may_have_duplicates

@@ -73,7 +73,9 @@ class PrivateListMixin:
             declared.add(f"{path}__id")
         for item in self.get_list_filter(request):
             if isinstance(item, type) and issubclass(item, SimpleListFilter):
-                continue  # its parameter never reaches lookup_allowed
+                # Django 5.2 asks lookup_allowed about every parameter, a SimpleListFilter's too.
+                declared.add(item.parameter_name)
+                continue
             declared.add(item[0] if isinstance(item, list | tuple) else item)
         return declared
 
