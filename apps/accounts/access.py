@@ -219,6 +219,11 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "appeal.route": (Role.HOTLINE_OPERATOR,),
     "appeal.resolve": (Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
     "appeal.follow": (Role.HOTLINE_OPERATOR, Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
+    # SPEC §6: the hotline resolves 误伤 on the call, on an appeal its centre opened: it records the
+    # caller's verified itinerary, and releases popup ③ when all its evidence is city-precision
+    # stays that itinerary covers (the evidence test is the service's: apps.appeals.services).
+    "appeal.itinerary": (Role.HOTLINE_OPERATOR,),
+    "appeal.release_on_call": (Role.HOTLINE_OPERATOR,),
     "hotel.check_in": (Role.HOTEL_STAFF,),
     "hotel.check_out": (Role.HOTEL_STAFF,),
     "hotel.oversee": (Role.HOTEL_STAFF, Role.TOURISM_OFFICER, Role.CDC_OFFICER),
@@ -253,6 +258,8 @@ ACTION_LABELS = {
     "appeal.route": gettext_lazy("route appeals"),
     "appeal.resolve": gettext_lazy("resolve appeals"),
     "appeal.follow": gettext_lazy("follow appeals"),
+    "appeal.itinerary": gettext_lazy("record a caller's itinerary on the call"),
+    "appeal.release_on_call": gettext_lazy("release popup ③ on the call"),
     "hotel.check_in": gettext_lazy("check guests in"),
     "hotel.check_out": gettext_lazy("check guests out"),
     "hotel.oversee": gettext_lazy("oversee hotels"),
@@ -377,6 +384,8 @@ OBJECT_RULES: dict[str, Callable] = {
     "registration.list": _registration,
     "appeal.route": _appeal_follow,
     "appeal.follow": _appeal_follow,
+    "appeal.itinerary": _appeal_follow,
+    "appeal.release_on_call": _appeal_follow,
     "appeal.resolve": _appeal_resolve,
     "hotel.check_out": _hotel_stay,
     "person.reveal": _on_person,

@@ -373,3 +373,229 @@ def appeal_reject(*, actor, appeal_id, reason: str, origin: str = "api") -> Appe
     _event(appeal, actor=actor, from_status=previous, reason=reason, at=t)
     _audit("appeal.rejected", appeal, actor=actor, reason=reason, origin=origin, from_status=previous)
     return appeal
+
+
+# --- the hotline on the call: itinerary and release (SPEC §6) -------------------------------------
+
+MAX_PLACES = 60
+
+
+class OnCallRefused(Conflict):
+    """Popup ③ has evidence the hotline may not release on the call (SPEC §6): each piece is
+    named (`evidence`, `selectors.CallEvidence`); it must go to the community or CDC (HTTP 409)."""
+
+    def __init__(self, message: str, *, evidence: list):
+        super().__init__(message, code="not_on_call")
+        self.evidence = evidence
+
+
+def _on_call_appeal(actor, action: str, appeal_id) -> Appeal:
+    """The open appeal, locked, when the actor is an operator of the centre that opened it: 403
+    for another role (before anything about the appeal is said), 404 for another centre's."""
+    access.require(actor, action)
+    appeal = appeal_visible(actor, appeal_id, lock=True)
+    access.require(actor, action, appeal)
+    _require_open(appeal)
+    return appeal
+
+
+def _places_on_call(places, entered_beijing_at, t: dt.datetime) -> list[dict]:
+    """The places as the service stores them, with field errors for what the caller cannot have
+    done yet (a time after now) or too many places for one call."""
+    if not isinstance(places, list | tuple) or not places:
+        raise ValidationError({"places": [_("Record at least one county the caller stayed in.")]})
+    if len(places) > MAX_PLACES:
+        raise ValidationError({"places": [_("At most %(n)d places on one call.") % {"n": MAX_PLACES}]})
+    errors = {}
+    cleaned = []
+    for index, place in enumerate(places):
+        arrived, departed = place.get("arrived_at"), place.get("departed_at")
+        if not isinstance(arrived, dt.datetime):
+            errors[f"places[{index}].arrived_at"] = [_("Give the arrival time.")]
+            continue
+        for name, moment in (("arrived_at", arrived), ("departed_at", departed)):
+            if moment is not None and moment > t:
+                errors[f"places[{index}].{name}"] = [_("This time is in the future.")]
+        cleaned.append(
+            {"area_code": str(place.get("area_code") or "").strip(), "arrived_at": arrived, "departed_at": departed}
+        )
+    if entered_beijing_at is not None and entered_beijing_at > t:
+        errors["entered_beijing_at"] = [_("This time is in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _status_now(person) -> dict:
+    from apps.status.selectors import status_payload
+    from apps.status.services import status_current
+
+    return status_payload(person, status_current(person_id=person.pk))
+
+
+@transaction.atomic
+def appeal_itinerary_record(
+    *,
+    actor,
+    appeal_id,
+    places: list[dict],
+    entered_beijing_at: dt.datetime | None = None,
+    reason: str,
+    origin: str = "api",
+):
+    """Record the caller's itinerary, verified county by county on the call, as a declaration made
+    on their behalf (SPEC §4, §6) by an operator of the centre that opened the appeal. It is the
+    person's declaration in every respect — each place also a county-precision stay, so a declared
+    medium/high county raises ③(a), and it verifies the city-precision stays it covers by itself
+    when every county is low risk and a negative NAT was sampled within `entry_nat_window_hours`
+    before `entered_beijing_at` (or after it) — with the operator and the appeal as its provenance
+    (the ingestion's `submitted_by` and payload, the declaration's external id). A manual change:
+    the reason, an appeal event and an audit event with the status before and after; the status is
+    recomputed. Returns (appeal, the new status, the declaration)."""
+    from apps.evidence.choices import Origin
+    from apps.evidence.services import declaration_places_check, declaration_record
+    from apps.status.selectors import status_payload
+    from apps.status.services import status_refresh
+
+    from .selectors import appeal_declaration_prefix
+
+    appeal = _on_call_appeal(actor, "appeal.itinerary", appeal_id)
+    reason = _required_text(reason, "reason", _("Write how the itinerary was verified on the call."))
+    t = now()
+    places = _places_on_call(places, entered_beijing_at, t)
+    declaration_places_check(places)
+    person = appeal.person
+    before = _status_now(person)
+    declaration = declaration_record(
+        actor=actor,
+        person=person,
+        entered_beijing_at=entered_beijing_at,
+        places=places,
+        origin=Origin.STAFF,
+        feed="itinerary-on-call",
+        provenance={
+            "appeal": str(appeal.pk),
+            "tracking_number": appeal.tracking_number,
+            "recorded_by": actor.username,
+            "reason": reason,
+        },
+        reference_prefix=appeal_declaration_prefix(appeal),
+    )
+    after = status_payload(person, status_refresh(person_id=person.pk))
+    counties = "、".join(p["area_code"] for p in places)
+    _event(
+        appeal,
+        actor=actor,
+        from_status=appeal.status,
+        reason=_("Itinerary recorded on the call (%(counties)s): %(reason)s")
+        % {"counties": counties, "reason": reason},
+        at=t,
+    )
+    _audit(
+        "appeal.itinerary_recorded",
+        appeal,
+        actor=actor,
+        reason=reason,
+        origin=origin,
+        declaration=str(declaration.pk),
+        entered_beijing_at=entered_beijing_at.isoformat() if entered_beijing_at else None,
+        places=[
+            {
+                "area_code": p["area_code"],
+                "arrived_at": p["arrived_at"].isoformat(),
+                "departed_at": p["departed_at"].isoformat() if p["departed_at"] else None,
+            }
+            for p in places
+        ],
+        status_before=before,
+        status_after=after,
+    )
+    return appeal, after, declaration
+
+
+def _refusal(offending: list, appeal: Appeal) -> OnCallRefused:
+    where = appeal.routed_to.name if appeal.routed_to else _("the community or CDC")
+    pieces = "；".join(f"{e.label()}：{e.why}" for e in offending)
+    return OnCallRefused(
+        _(
+            "Popup ③ cannot be released on the call. %(pieces)s. Evidence other than city-precision stays "
+            "covered by the recorded itinerary must go to the community or CDC (%(where)s)."
+        )
+        % {"pieces": pieces, "where": where},
+        evidence=offending,
+    )
+
+
+@transaction.atomic
+def appeal_release_on_call(*, actor, appeal_id, reason: str, checklist: dict, origin: str = "api"):
+    """Release popup ③ on the call (SPEC §6), by an operator of the centre that opened the appeal,
+    with the reason and the full checklist (SPEC §5), when every piece of its evidence in the
+    current status reasons is a city-precision stay covered by the itinerary recorded on this
+    appeal (`selectors.popup3_call_evidence`). Otherwise 409 (`OnCallRefused`) naming each piece
+    that is not — a stay in a risk county, an association, an uncovered city stay — which must
+    go to the community or CDC; their own release path is unchanged. The test runs inside
+    `casework.popups_release` on the status recomputed after the release's watermark, so it judges
+    exactly the evidence the release covers; later evidence raises the popup again, naming the
+    release (返黄). The appeal is resolved with the reason. Returns (appeal, the new status, the
+    releases)."""
+    from apps.casework.services import CHECKLIST, OnCall, popups_release
+
+    from .selectors import popup3_call_evidence
+
+    appeal = _on_call_appeal(actor, "appeal.release_on_call", appeal_id)
+    reason = _required_text(reason, "reason", _("Write how the caller's itinerary was verified."))
+    judged: list = []
+
+    def admit(row) -> None:
+        evidence = popup3_call_evidence(appeal, row)
+        if not evidence:
+            raise Conflict(_("Popup ③ is not active: there is nothing to release."), code="not_active")
+        offending = [e for e in evidence if not e.releasable]
+        if offending:
+            raise _refusal(offending, appeal)
+        judged.extend(evidence)
+
+    outcome = popups_release(
+        actor=actor,
+        person_ids=[appeal.person_id],
+        numbers=[3],
+        reason=reason,
+        checklist=checklist or {},
+        origin=origin,
+        strict=True,
+        on_call=OnCall(appeal=appeal, admit=admit),
+    )
+    releases = outcome.releases[appeal.person_id]
+    after = outcome.statuses[appeal.person_id]
+    t = now()
+    previous = appeal.status
+    appeal.status = AppealStatus.RESOLVED
+    appeal.resolved_at = t
+    appeal.resolution = reason
+    appeal._change_reason = reason[:100]
+    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    _event(
+        appeal,
+        actor=actor,
+        from_status=previous,
+        reason=_("Popup ③ released on the call (release %(ids)s): %(reason)s")
+        % {"ids": ", ".join(f"#{r.pk}" for r in releases), "reason": reason},
+        at=t,
+    )
+    _audit(
+        "appeal.released_on_call",
+        appeal,
+        actor=actor,
+        reason=reason,
+        origin=origin,
+        from_status=previous,
+        releases=[str(r.pk) for r in releases],
+        checklist={item: True for item in CHECKLIST},
+        covered=[
+            {"kind": e.kind, "id": str(e.id), "declaration": str(e.covered_by) if e.covered_by else None}
+            for e in judged
+        ],
+        status_before=releases[0].status_before,
+        status_after=after,
+    )
+    return appeal, after, releases

@@ -10,7 +10,7 @@ status before and after. The admin, the API and any task call these; none writes
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -121,6 +121,17 @@ class ReleaseOutcome:
         return len(self.releases)
 
 
+@dataclass(frozen=True)
+class OnCall:
+    """The hotline's one door into a release (SPEC §6): popup ③ of the person `appeal` is about,
+    by an operator of the centre that opened it (`appeal.release_on_call`, checked here), and only
+    when `admit(status_row)` — called on the status recomputed after the release's watermark, so
+    on exactly the evidence the release will cover — returns; it raises to refuse."""
+
+    appeal: object
+    admit: Callable
+
+
 @transaction.atomic
 def popups_release(
     *,
@@ -132,6 +143,7 @@ def popups_release(
     files: Sequence = (),
     origin: str = "admin",
     strict: bool = False,
+    on_call: OnCall | None = None,
 ) -> ReleaseOutcome:
     """Release the active popups (all, or those numbered `numbers`) of these persons (SPEC §5).
 
@@ -139,8 +151,13 @@ def popups_release(
     raises the popup again. One `Release` per popup, one audit event per person, with the status
     before and after. With `strict` (a single release from the API), a person outside the
     jurisdiction raises 404 and nothing to release raises 409; otherwise such persons are reported
-    in `skipped` and the others are released (bulk release from the queue)."""
-    access.require(actor, "popup.release")
+    in `skipped` and the others are released (bulk release from the queue). With `on_call` the
+    actor is the hotline (see `OnCall`): popup ③ of the appeal's person only, strictly."""
+    if on_call is None:
+        access.require(actor, "popup.release")
+    else:
+        access.require(actor, "appeal.release_on_call", on_call.appeal)
+        person_ids, numbers, strict = [on_call.appeal.person_id], [3], True
     reason = _require_reason(reason)
     checks = _require_checklist(checklist)
     wanted = set(numbers) if numbers is not None else None
@@ -161,6 +178,8 @@ def popups_release(
     watermark = evidence_watermark()
     # Bring every status up to date first: a popup that has cleared on its own is not released.
     before_rows = status_refresh_many(person_ids=ids)
+    if on_call is not None:
+        on_call.admit(before_rows[on_call.appeal.person_id])
     persons = Person.objects.in_bulk(ids)
     active = defaultdict(list)
     for episode in Popup.objects.filter(person_id__in=ids, ended_at__isnull=True).order_by("number"):
@@ -225,6 +244,7 @@ def popups_release(
                     "attachments": stored_files,
                     "status_before": before[pid],
                     "status_after": after,
+                    **(_on_call_detail(on_call.appeal) if on_call is not None else {}),
                 },
             )
         )
@@ -232,6 +252,10 @@ def popups_release(
         outcome.statuses[pid] = after
     AuditEvent.objects.bulk_create(events)
     return outcome
+
+
+def _on_call_detail(appeal) -> dict:
+    return {"appeal": str(appeal.pk), "tracking_number": appeal.tracking_number, "on_call": True}
 
 
 def popup_release(

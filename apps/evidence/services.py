@@ -287,16 +287,9 @@ def _schedule_recomputation(result: IngestResult, spec: Feed, records: list[dict
         status_fanout_areas(county_codes=sorted(result.county_codes))
 
 
-@transaction.atomic
-def itinerary_declare(
-    *, actor, id_type: str, id_number: str, entered_beijing_at: dt.datetime | None, places: list[dict]
-) -> ItineraryDeclaration:
-    """A person declares, county by county, where they stayed (SPEC §4). Each place is also kept as
-    a county-precision stay (source `declared`), so a declared medium/high county raises ③(a);
-    the declaration verifies the city-precision stays it covers when every county is low risk and
-    a negative NAT was sampled within the entry window. Returns the declaration."""
-    import uuid
-
+def declaration_places_check(places: list[dict]) -> None:
+    """Field errors of a declaration's places (SPEC §4): at least one, each a county, none
+    departing before it arrived."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
@@ -312,22 +305,57 @@ def itinerary_declare(
             errors[f"places[{index}].departed_at"] = [_("Departure is before arrival.")]
     if errors:
         raise ValidationError(errors)
+
+
+@transaction.atomic
+def itinerary_declare(
+    *, actor, id_type: str, id_number: str, entered_beijing_at: dt.datetime | None, places: list[dict]
+) -> ItineraryDeclaration:
+    """A person declares, county by county, where they stayed (SPEC §4). Each place is also kept as
+    a county-precision stay (source `declared`), so a declared medium/high county raises ③(a);
+    the declaration verifies the city-precision stays it covers when every county is low risk and
+    a negative NAT was sampled within the entry window. Returns the declaration."""
+    declaration_places_check(places)
     person, _created = person_ensure(id_type=id_type, id_number=id_number)
+    return declaration_record(actor=actor, person=person, entered_beijing_at=entered_beijing_at, places=places)
+
+
+@transaction.atomic
+def declaration_record(
+    *,
+    actor,
+    person: Person,
+    entered_beijing_at: dt.datetime | None,
+    places: list[dict],
+    origin: str = Origin.PERSON,
+    feed: str = "itinerary-declarations",
+    provenance: dict | None = None,
+    reference_prefix: str = "",
+) -> ItineraryDeclaration:
+    """The core of a declaration for a known person: the declaration, its places and one
+    county-precision `declared` stay a place, learnt through one ingestion (its `submitted_by`
+    the actor, its payload the places with `provenance` — for one made on the person's behalf,
+    who made it and on which work item), and the status marked dirty. `reference_prefix` starts
+    the declaration's external id (and its stays'), so a work item finds its declarations."""
+    import uuid
+
+    declaration_places_check(places)
     t = now()
     ingestion = Ingestion.objects.create(
-        feed="itinerary-declarations",
+        feed=feed,
         received_at=t,
         submitted_by=actor,
         payload={
-            "id_type": id_type,
+            "id_type": person.id_type,
             "person": person.ref,
             "entered_beijing_at": entered_beijing_at.isoformat() if entered_beijing_at else None,
             "places": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in p.items()} for p in places],
+            **(provenance or {}),
         },
         record_count=len(places),
         accepted=len(places),
     )
-    ref = uuid.uuid4().hex
+    ref = reference_prefix + uuid.uuid4().hex
     declaration = ItineraryDeclaration.objects.create(
         source="declared",
         external_id=ref,
@@ -336,7 +364,7 @@ def itinerary_declare(
         ingested_at=t,
         entered_beijing_at=entered_beijing_at,
         submitted_at=t,
-        origin=Origin.PERSON,
+        origin=origin,
     )
     DeclaredPlace.objects.bulk_create(
         DeclaredPlace(
@@ -355,7 +383,7 @@ def itinerary_declare(
                 person=person,
                 ingestion=ingestion,
                 ingested_at=t,
-                origin=Origin.PERSON,
+                origin=origin,
                 area_id=p["area_code"],
                 precision="county",
                 arrived_at=p["arrived_at"],

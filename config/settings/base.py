@@ -319,6 +319,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A status's state, in every answer that carries a status (the look-up, the hotline's actions).
+    "ENUM_NAME_OVERRIDES": {"StatusStateEnum": ["green", "popup", "yellow", "red"]},
 }
 
 # Celery: with no broker configured, tasks run eagerly in-process (the embedded default).

@@ -34,24 +34,37 @@ ASSOCIATION_LABEL = {
 }
 
 
-def declaration_verified(facts: Facts, declaration: DeclarationFact, t: dt.datetime) -> bool:
+def declaration_verified(facts: Facts, declaration: DeclarationFact, t: dt.datetime, *, nat_seen: bool = False) -> bool:
     """SPEC §4: every declared county low risk at `t` and a negative NAT sampled within
     `entry_nat_window_hours` before the stated entry into Beijing, or any time after it. A hotel
-    check-in was verified by hotel staff with its NAT when it was recorded."""
+    check-in was verified by hotel staff with its NAT when it was recorded. `nat_seen`: a person
+    releasing by hand confirms the negative NAT in the checklist (the hotline on the call, SPEC §6),
+    so only the counties are tested."""
     if declaration.submitted_at > t:
         return False
     if declaration.source == "hotel":
         return True
     if any(is_risky(level_at(facts, place.area_code, t)) for place in declaration.places):
         return False
+    if nat_seen:
+        return True
     entry = declaration.entered_beijing_at or declaration.submitted_at
     earliest = entry - dt.timedelta(hours=facts.policy.entry_nat_window_hours)
     return any(lab.sampled_at >= earliest for lab in negative_nats(facts, t))
 
 
-def covered(facts: Facts, stay: StayFact, t: dt.datetime) -> DeclarationFact | None:
-    for declaration in facts.declarations:
-        if not declaration_verified(facts, declaration, t):
+def covered(
+    facts: Facts,
+    stay: StayFact,
+    t: dt.datetime,
+    *,
+    declarations: tuple[DeclarationFact, ...] | None = None,
+    nat_seen: bool = False,
+) -> DeclarationFact | None:
+    """The verified declaration (of `declarations`, default all the person's) whose places cover a
+    city-precision stay: a declared county in the stay's city, their times overlapping (SPEC §4)."""
+    for declaration in facts.declarations if declarations is None else declarations:
+        if not declaration_verified(facts, declaration, t, nat_seen=nat_seen):
             continue
         if declaration.source == "hotel":
             if stay.arrived_at <= declaration.submitted_at:
