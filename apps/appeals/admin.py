@@ -13,6 +13,12 @@
   admin's (read-only) change form, never inside it: a browser drops a form nested in another, and
   the step's fields would then be posted to the change form, which answers 403. A step refused
   or invalid shows the appeal page again with the message and the typed input kept.
+- On the call (SPEC §6), the operator of the centre that opened the appeal sees the caller's
+  popup ③ evidence, each piece marked "city precision, can be verified on the call" (covered or
+  not by the itinerary recorded on the appeal) or "must go to the community / CDC" with the
+  reason; records the itinerary county by county (a small formset, times as `datetime-local`
+  inputs, the counties of the caller's cities offered as a list); and releases popup ③ with the
+  checklist. The services decide both (`appeal_itinerary_record`, `appeal_release_on_call`).
 
 Every step is a call to the appeal services, which check role and jurisdiction and write the
 events and the audit; the screens only collect input.
@@ -39,9 +45,12 @@ from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
 from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
+from apps.casework.forms import DATETIME_INPUT, ChecklistMixin, localised
 from apps.core.admin import AppendOnlyMixin, BaseAdmin, HistoryAdmin, PersonScopedAdminMixin, ReadOnlyInline
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted, TooManyLookups
+from apps.core.forms import MomentFormField
+from apps.evidence.choices import Precision
 from apps.people.choices import IdType
 from apps.people.models import Person
 from apps.people.selectors import person_by_id
@@ -51,7 +60,7 @@ from apps.status.services import status_current
 from . import services
 from .choices import DEADLINE_HOURS, OPEN_STATES, AppealStatus, Category, Channel
 from .models import Appeal, AppealEvent
-from .selectors import appeals_visible_to, overdue_q
+from .selectors import appeal_declarations, appeals_visible_to, on_call_counties, overdue_q, popup3_call_evidence
 
 CHECKLIST = ("itinerary_verified", "nat_negative", "commitment_signed")
 # The intake's check and its opening both test an ID number: one look-up budget for both.
@@ -118,6 +127,95 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=_("reason for the caller"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
+def _moment_field(label, *, required: bool = True, help_text: str = "") -> MomentFormField:
+    return MomentFormField(
+        label=label,
+        required=required,
+        input_formats=[DATETIME_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_INPUT),
+        help_text=help_text,
+    )
+
+
+class PlaceForm(forms.Form):
+    """One county the caller stayed in, with when."""
+
+    area_code = forms.CharField(
+        label=_("county code"),
+        max_length=6,
+        widget=forms.TextInput(
+            attrs={"list": "on-call-counties", "inputmode": "numeric", "autocomplete": "off", "size": 8}
+        ),
+        help_text=_("Six digits; the counties of the caller's cities are offered."),
+    )
+    arrived_at = _moment_field(_("arrived"))
+    departed_at = _moment_field(_("departed"), required=False, help_text=_("Empty: still there."))
+
+
+PlaceFormSet = forms.formset_factory(
+    PlaceForm, extra=2, min_num=1, validate_min=True, max_num=services.MAX_PLACES, validate_max=True
+)
+
+
+class ItineraryForm(forms.Form):
+    """The caller's itinerary, verified county by county on the call (SPEC §4, §6): the places
+    are a formset of their own (`places`), validated with the form."""
+
+    entered_beijing_at = _moment_field(
+        _("entered Beijing at"),
+        required=False,
+        help_text=_("A negative NAT sampled within 48 hours before it lets the itinerary clear the popup by itself."),
+    )
+    reason = forms.CharField(label=_("how the itinerary was verified"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, data=None, *args, prefix=None, **kwargs):
+        super().__init__(data, *args, prefix=prefix, **kwargs)
+        self.places = PlaceFormSet(data, prefix=f"{prefix or 'itinerary'}-places")
+        self._rows: list[int] = []
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        places_valid = self.places.is_valid()
+        if not (valid and places_valid):
+            return False
+        rows = [(i, f.cleaned_data) for i, f in enumerate(self.places.forms) if f.cleaned_data]
+        self._rows = [i for i, _data in rows]
+        self.cleaned_data["entered_beijing_at"] = localised(self.cleaned_data.get("entered_beijing_at"))
+        self.cleaned_data["places"] = [
+            {
+                "area_code": data["area_code"].strip(),
+                "arrived_at": localised(data["arrived_at"]),
+                "departed_at": localised(data.get("departed_at")),
+            }
+            for _i, data in rows
+        ]
+        return True
+
+    def add_service_errors(self, exc: ValidationError) -> bool:
+        """Put the service's `places[i].field` errors on the place's row; False for the others."""
+        if not hasattr(exc, "error_dict"):
+            return False
+        rest = {}
+        for name, errors in exc.error_dict.items():
+            head, _dot, field = name.partition("].")
+            if head.startswith("places[") and head[7:].isdigit() and int(head[7:]) < len(self._rows):
+                place = self.places.forms[self._rows[int(head[7:])]]
+                for error in errors:
+                    place.add_error(field if field in place.fields else None, error.messages)
+            else:
+                rest[name] = errors
+        if rest:
+            add_service_errors(self, ValidationError(rest))
+        return True
+
+
+class ReleaseOnCallForm(ChecklistMixin):
+    """Popup ③ released on the call, with the reason and the checklist (SPEC §5, §6)."""
+
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    field_order = ("reason", "itinerary_verified", "nat_negative", "commitment_signed")
+
+
 @dataclass(frozen=True)
 class Step:
     """A step on an appeal's page: its own form, posted to `admin:appeals_appeal_step`."""
@@ -130,6 +228,8 @@ class Step:
 STEPS = {
     step.name: step
     for step in (
+        Step("itinerary", _("Record the caller's itinerary"), ItineraryForm),
+        Step("release_on_call", _("Release popup ③ on the call"), ReleaseOnCallForm),
         Step("start", _("Start work"), NoteForm),
         Step("resolve", _("Resolve"), ResolveForm),
         Step("route", _("Re-route"), RouteForm),
@@ -140,6 +240,8 @@ STEPS = {
 
 def add_service_errors(form: forms.Form, exc: Exception) -> None:
     """Put a service's field errors next to the form's fields (the rest above the form)."""
+    if isinstance(exc, ValidationError) and hasattr(form, "add_service_errors") and form.add_service_errors(exc):
+        return
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
             field = name if name in form.fields else None
@@ -355,8 +457,11 @@ class AppealAdmin(HistoryAdmin):
                     why=_t("appeal %(n)s") % {"n": appeal.tracking_number},
                     via="admin",
                 )
-            extra["person_status"] = status_payload(appeal.person, status_current(person_id=appeal.person_id))
+            row = status_current(person_id=appeal.person_id)
+            extra["person_status"] = status_payload(appeal.person, row)
             extra["steps"] = steps = self._steps(request, appeal, bound)
+            if access.may(request.user, "appeal.itinerary", appeal):
+                extra["on_call"] = self._on_call(appeal, row)
             if refused and bound is not None and bound[0] in {step["name"] for step in steps}:
                 bound[1].add_error(None, refused)  # said beside the button that was pressed
             else:
@@ -367,6 +472,35 @@ class AppealAdmin(HistoryAdmin):
             response.status_code = status
         return response
 
+    def _on_call(self, appeal, row) -> dict:
+        """The operator's view of the caller's popup ③ evidence (SPEC §6): each piece marked, the
+        itineraries recorded on the appeal, the counties of the caller's cities to choose from."""
+        evidence = popup3_call_evidence(appeal, row)
+        precision = dict(Precision.choices)
+        pieces = []
+        for e in evidence:
+            if e.releasable:
+                mark, text = "covered", _t("City precision, verified on the call: covered")
+            elif e.on_call:
+                mark, text = "uncovered", _t("City precision, can be verified on the call: not covered yet")
+            else:
+                mark, text = "community", _t("Must go to the community / CDC")
+            pieces.append(
+                {
+                    "evidence": e,
+                    "mark": mark,
+                    "mark_text": text,
+                    "precision": precision.get(e.precision, "-") if e.precision else "-",
+                }
+            )
+        return {
+            "pieces": pieces,
+            "releasable": bool(evidence) and all(e.releasable for e in evidence),
+            "covered_not_cleared": any(e.releasable for e in evidence),
+            "declarations": list(appeal_declarations(appeal)),
+            "counties": on_call_counties(evidence),
+        }
+
     def _offered(self, user, appeal) -> list[str]:
         """The steps the access layer lets the user take on this appeal now (the services decide
         again): the organisation it is routed to starts, resolves and rejects it; the hotline
@@ -376,6 +510,10 @@ class AppealAdmin(HistoryAdmin):
         handles = access.may(user, "appeal.resolve", appeal)
         routes = access.may(user, "appeal.route", appeal)
         offered = []
+        if access.may(user, "appeal.itinerary", appeal):
+            offered.append("itinerary")
+        if access.may(user, "appeal.release_on_call", appeal):
+            offered.append("release_on_call")
         if handles and appeal.status == AppealStatus.ROUTED:
             offered.append("start")
         if handles:
@@ -461,6 +599,22 @@ class AppealAdmin(HistoryAdmin):
                     "label": after["label"],
                 }
             return _t("Appeal %(n)s resolved.") % {"n": n}
+        if step == "itinerary":
+            _appeal, after, _declaration = services.appeal_itinerary_record(
+                places=data["places"], entered_beijing_at=data["entered_beijing_at"], reason=data["reason"], **common
+            )
+            return _t("Itinerary recorded on appeal %(n)s. The person's status now: %(label)s.") % {
+                "n": n,
+                "label": after["label"],
+            }
+        if step == "release_on_call":
+            _appeal, after, _releases = services.appeal_release_on_call(
+                reason=data["reason"], checklist={item: data[item] for item in CHECKLIST}, **common
+            )
+            return _t("Popup ③ released on the call; appeal %(n)s resolved. The person's status now: %(label)s.") % {
+                "n": n,
+                "label": after["label"],
+            }
         if step == "route":
             routed = services.appeal_route(to=data["routed_to"], reason=data["reason"], **common)
             return _t("Appeal %(n)s re-routed to %(to)s.") % {"n": n, "to": routed.routed_to.name}

@@ -241,3 +241,19 @@ def popup3_call_evidence(appeal: Appeal, row=None, *, t: dt.datetime | None = No
                     )
                 )
     return out
+
+
+def on_call_counties(evidence: list[CallEvidence]):
+    """The counties of the cities of the caller's city-precision stays, to choose from when the
+    itinerary is taken down (a city without counties is its own county)."""
+    from apps.areas.choices import AreaLevel
+    from apps.areas.models import Area
+
+    cities = {e.area_code for e in evidence if e.on_call and e.area_code}
+    if not cities:
+        return []
+    return list(
+        Area.objects.filter(Q(city_id__in=cities, level=AreaLevel.COUNTY) | Q(code__in=cities, acts_as_county=True))
+        .order_by("code")
+        .values("code", "full_name")
+    )
