@@ -219,7 +219,10 @@ def test_the_operator_re_routes_from_the_list_and_the_community_resolves_on_the_
 def test_every_step_form_stands_alone_outside_the_change_form(flagged):
     with time_machine.travel(at(2021, 8, 16, 10), tick=False):
         appeal = open_appeal()
-        for username, steps in (("op_1", {"route", "reject"}), ("worker_a", {"start", "resolve", "reject"})):
+        for username, steps in (
+            ("op_1", {"itinerary", "release_on_call", "route", "reject"}),
+            ("worker_a", {"start", "resolve", "reject"}),
+        ):
             page = login(username).get(page_of(appeal)).content.decode()
             assert nested_forms(page) == [], username
             shown = set(re.findall(r'<form method="post" action="[^"]+/step/(\w+)/#step-\1"', page))
