@@ -89,6 +89,9 @@ def evidence_of(body):
 def test_it_releases_a_city_stay_the_itinerary_covers_and_the_person_turns_green(caller):
     w = caller
     with time_machine.travel(at(2021, 8, 16, 10, 5), tick=False):
+        # Before the itinerary: the operator sees the stay is theirs to verify, not yet covered.
+        (piece,) = w.op.get(f"/api/v1/appeals/{w.appeal}/").json()["popup3_evidence"]
+        assert (piece["id"], piece["on_call"], piece["covered"]) == (str(w.telecom.pk), True, False)
         # The declared county departs exactly when the telecom stay begins: the times overlap.
         r = record(w, place(LOW_COUNTY_SAME_CITY, at(2021, 8, 9, 0), at(2021, 8, 10, 8)))
         assert r.status_code == 201, r.content
@@ -395,3 +398,87 @@ def test_a_closed_appeal_takes_no_more_itinerary_or_release(caller):
         assert record(w, place(LOW_COUNTY_SAME_CITY, at(2021, 8, 10), at(2021, 8, 11))).status_code == 409
         assert release(w).status_code == 409
     assert ItineraryDeclaration.objects.count() == 1 and Release.objects.count() == 1
+
+
+# --- the appeal page in the admin -------------------------------------------------------------------
+
+
+def admin_login(username):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    c = Client()
+    c.force_login(get_user_model().objects.get(username=username))
+    return c
+
+
+def itinerary_post(area, arrived="2021-08-10T00:00", departed="2021-08-11T09:00", reason="电话逐县核实"):
+    return {
+        "itinerary-reason": reason,
+        "itinerary-entered_beijing_at": "2021-08-11T12:00",
+        "itinerary-places-TOTAL_FORMS": "3",
+        "itinerary-places-INITIAL_FORMS": "0",
+        "itinerary-places-MIN_NUM_FORMS": "1",
+        "itinerary-places-MAX_NUM_FORMS": "60",
+        "itinerary-places-0-area_code": area,
+        "itinerary-places-0-arrived_at": arrived,
+        "itinerary-places-0-departed_at": departed,
+    }
+
+
+def test_the_operator_records_and_releases_on_the_appeal_page_and_others_get_no_such_step(caller):
+    from tests.nested_forms import nested_forms
+
+    w = caller
+    page = f"/admin/appeals/appeal/{w.appeal}/change/"
+    step = f"/admin/appeals/appeal/{w.appeal}/step/"
+    with time_machine.travel(at(2021, 8, 16, 10, 5), tick=False):
+        op = admin_login("op_1")
+        html = op.get(page).content.decode()
+        assert nested_forms(html) == []
+        assert f'id="evidence-stay-{w.telecom.pk}"' in html and 'data-mark="uncovered"' in html
+        assert f'<option value="{LOW_COUNTY_SAME_CITY}">' in html  # 扬州市's counties offered
+        # A county code that is not a county: the error sits on the row, the input kept.
+        r = op.post(step + "itinerary/", itinerary_post(RISK_CITY))
+        assert r.status_code == 200 and not ItineraryDeclaration.objects.exists()
+        assert 'id="on-call-place-0"' in r.content.decode() and f'value="{RISK_CITY}"' in r.content.decode()
+        assert "errorlist" in r.content.decode().split('id="on-call-place-0"')[1].split("</fieldset>")[0]
+        # A departure before the arrival: a form error too, nothing recorded.
+        r = op.post(step + "itinerary/", itinerary_post(LOW_COUNTY_SAME_CITY, "2021-08-11T00:00", "2021-08-10T00:00"))
+        assert r.status_code == 200 and not ItineraryDeclaration.objects.exists()
+        r = op.post(step + "itinerary/", itinerary_post(LOW_COUNTY_SAME_CITY))
+        assert r.status_code == 302, r.content.decode()[:2000]
+        html = op.get(page).content.decode()
+        assert 'data-mark="covered"' in html and 'id="on-call-declarations"' in html
+        # The community the appeal is routed to, and another centre: no such step.
+        worker = admin_login("worker_a").get(page).content.decode()
+        assert 'id="on-call"' not in worker and "/step/itinerary/" not in worker
+        assert admin_login("op_2").post(step + "release_on_call/", {}).status_code == 404
+        r = admin_login("worker_a").post(
+            step + "release_on_call/", {"release_on_call-reason": "x", **{f"release_on_call-{k}": "on" for k in CHECKS}}
+        )
+        assert r.status_code == 403 and Release.objects.count() == 0
+        r = op.post(
+            step + "release_on_call/",
+            {
+                "release_on_call-reason": "电话核实，核酸阴性，已签承诺书",
+                **{f"release_on_call-{k}": "on" for k in CHECKS},
+            },
+        )
+        assert r.status_code == 302
+        assert w.status(RESIDENT)["state"] == "green"
+    assert Appeal.objects.get(pk=w.appeal).status == "resolved"
+
+
+def test_a_refused_release_on_the_page_names_the_evidence_beside_the_button(caller):
+    w = caller
+    with time_machine.travel(at(2021, 8, 16, 10, 5), tick=False):
+        op = admin_login("op_1")
+        r = op.post(
+            f"/admin/appeals/appeal/{w.appeal}/step/release_on_call/",
+            {"release_on_call-reason": "电话核实", **{f"release_on_call-{k}": "on" for k in CHECKS}},
+        )
+    assert r.status_code == 409
+    form = r.content.decode().split('id="step-release_on_call"')[1].split("</form>")[0]
+    assert f"#{w.telecom.pk}" in form and "errorlist" in form
+    assert Release.objects.count() == 0

@@ -92,6 +92,10 @@ APPEAL_DETAIL = inline_serializer(
         **APPEAL_FIELDS,
         "events": serializers.ListField(child=serializers.DictField()),
         "person_status": StatusSerializer(),
+        "popup3_evidence": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="the caller's popup ③ evidence as the hotline sees it on the call (CallEvidence)",
+        ),
     },
 )
 RESOLVED_RESPONSE = inline_serializer(
@@ -136,7 +140,9 @@ class AppealDetailView(BaseAPIView):
             actor=request.user, person=person, why=_("appeal %(n)s") % {"n": appeal.tracking_number}, via="api"
         )
         body = appeal_json(appeal, now(), events=True)
-        body["person_status"] = status_payload(person, status_current(person_id=person.pk))
+        row = status_current(person_id=person.pk)
+        body["person_status"] = status_payload(person, row)
+        body["popup3_evidence"] = [e.as_json() for e in popup3_call_evidence(appeal, row)]
         return Response(body)
 
 
@@ -260,7 +266,8 @@ RELEASE_RESPONSE = inline_serializer(
 )
 REFUSED_ON_CALL = OpenApiResponse(
     inline_serializer(
-        "ReleaseOnCallRefused", {"detail": serializers.CharField(), "evidence": CALL_EVIDENCE.__class__(many=True)}
+        "ReleaseOnCallRefused",
+        {"detail": serializers.CharField(), "evidence": CALL_EVIDENCE.__class__(many=True, required=False)},
     ),
     description=ERROR_DESCRIPTIONS[409]
     + " On the call: popup ③ is not active, the appeal is closed, or `evidence` names each piece that is not a"
