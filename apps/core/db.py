@@ -173,7 +173,7 @@ def guarded_tables(connection) -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, t.tgargs FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgfoid = 'healthkit_append_only'::regproc AND c.relnamespace = current_schema()::regnamespace "
+            "WHERE t.tgfoid = to_regproc('healthkit_append_only') AND c.relnamespace = current_schema()::regnamespace "
             "AND NOT t.tgisinternal"
         )
         rows = cursor.fetchall()
@@ -214,7 +214,6 @@ def app_role_sync(connection, role: str | None = None) -> bool:
             f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {where} TO {who}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {who}",
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} GRANT USAGE ON SEQUENCES TO {who}",
-            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {where} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
             f"REVOKE INSERT, UPDATE, DELETE ON TABLE {qn('django_migrations')} FROM {who}",
         ]
         for table, fill_once in guarded_tables(connection).items():
