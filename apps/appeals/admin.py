@@ -36,9 +36,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
@@ -256,8 +255,8 @@ def _refusal(exc: DomainError) -> str:
     """What the page says when the service refuses a step on an appeal the user sees: the role's
     refusal as the service words it, or, for jurisdiction, that the appeal is someone else's."""
     if isinstance(exc, NotFoundInJurisdiction):
-        return _t("This step was refused: the appeal is routed to another organisation, which takes it.")
-    return _t("This step was refused: %(why)s") % {"why": exc.message}
+        return gettext("This step was refused: the appeal is routed to another organisation, which takes it.")
+    return gettext("This step was refused: %(why)s") % {"why": exc.message}
 
 
 def _as_shown(request):
@@ -339,7 +338,7 @@ class AppealAdmin(HistoryAdmin):
         if obj.is_overdue(now()):
             return format_html(
                 '<span class="appeal-overdue">{} {}</span>',
-                _t("overdue"),
+                gettext("overdue"),
                 text,
             )
         if obj.status in OPEN_STATES:
@@ -369,7 +368,7 @@ class AppealAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _t("New appeal"),
+            "title": gettext("New appeal"),
             "form": form,
             "preview": preview,
             "deadlines": [(label, DEADLINE_HOURS[value]) for value, label in Category.choices],
@@ -389,16 +388,16 @@ class AppealAdmin(HistoryAdmin):
         except NotFoundInJurisdiction as exc:
             form.add_error(
                 "id_number",
-                _t("No person with this ID is on record. Check the ID type and number with the caller."),
+                gettext("No person with this ID is on record. Check the ID type and number with the caller."),
             )
             return None, exc.status_code
         except (ValidationError, DomainError) as exc:
             add_service_errors(form, exc)
             return None, getattr(exc, "status_code", 200)
-        where = appeal.routed_to.name if appeal.routed_to else _t("nobody yet: route it by hand")
+        where = appeal.routed_to.name if appeal.routed_to else gettext("nobody yet: route it by hand")
         self.message_user(
             request,
-            _t("Appeal %(n)s opened, routed to %(to)s, due %(due)s. Give the caller the tracking number.")
+            gettext("Appeal %(n)s opened, routed to %(to)s, due %(due)s. Give the caller the tracking number.")
             % {
                 "n": appeal.tracking_number,
                 "to": where,
@@ -430,7 +429,7 @@ class AppealAdmin(HistoryAdmin):
         if person is None:
             return {"pending": True}, 200
         item = access.why_visible(user, person)
-        why = _t("appeal intake: %(item)s") % {"item": item} if item else _t("appeal intake")
+        why = gettext("appeal intake: %(item)s") % {"item": item} if item else gettext("appeal intake")
         access_log_record(actor=user, person=person, why=why, via="admin")
         return {"status": status_payload(person, status_current(person_id=person.pk)), "item": item}, 200
 
@@ -454,7 +453,7 @@ class AppealAdmin(HistoryAdmin):
                 access_log_record(
                     actor=request.user,
                     person=appeal.person,
-                    why=_t("appeal %(n)s") % {"n": appeal.tracking_number},
+                    why=gettext("appeal %(n)s") % {"n": appeal.tracking_number},
                     via="admin",
                 )
             row = status_current(person_id=appeal.person_id)
@@ -480,11 +479,11 @@ class AppealAdmin(HistoryAdmin):
         pieces = []
         for e in evidence:
             if e.releasable:
-                mark, text = "covered", _t("City precision, verified on the call: covered")
+                mark, text = "covered", gettext("City precision, verified on the call: covered")
             elif e.on_call:
-                mark, text = "uncovered", _t("City precision, can be verified on the call: not covered yet")
+                mark, text = "uncovered", gettext("City precision, can be verified on the call: not covered yet")
             else:
-                mark, text = "community", _t("Must go to the community / CDC")
+                mark, text = "community", gettext("Must go to the community / CDC")
             pieces.append(
                 {
                     "evidence": e,
@@ -585,7 +584,7 @@ class AppealAdmin(HistoryAdmin):
         n = appeal.tracking_number
         if step == "start":
             services.appeal_start(note=data["note"], **common)
-            return _t("Work on appeal %(n)s started.") % {"n": n}
+            return gettext("Work on appeal %(n)s started.") % {"n": n}
         if step == "resolve":
             _appeal, after = services.appeal_resolve(
                 resolution=data["resolution"],
@@ -594,16 +593,16 @@ class AppealAdmin(HistoryAdmin):
                 **common,
             )
             if after is not None:
-                return _t("Appeal %(n)s resolved. The person's status now: %(label)s.") % {
+                return gettext("Appeal %(n)s resolved. The person's status now: %(label)s.") % {
                     "n": n,
                     "label": after["label"],
                 }
-            return _t("Appeal %(n)s resolved.") % {"n": n}
+            return gettext("Appeal %(n)s resolved.") % {"n": n}
         if step == "itinerary":
             _appeal, after, _declaration = services.appeal_itinerary_record(
                 places=data["places"], entered_beijing_at=data["entered_beijing_at"], reason=data["reason"], **common
             )
-            return _t("Itinerary recorded on appeal %(n)s. The person's status now: %(label)s.") % {
+            return gettext("Itinerary recorded on appeal %(n)s. The person's status now: %(label)s.") % {
                 "n": n,
                 "label": after["label"],
             }
@@ -611,15 +610,15 @@ class AppealAdmin(HistoryAdmin):
             _appeal, after, _releases = services.appeal_release_on_call(
                 reason=data["reason"], checklist={item: data[item] for item in CHECKLIST}, **common
             )
-            return _t("Popup ③ released on the call; appeal %(n)s resolved. The person's status now: %(label)s.") % {
+            return gettext("Popup ③ released on the call; appeal %(n)s resolved. The person's status now: %(label)s.") % {
                 "n": n,
                 "label": after["label"],
             }
         if step == "route":
             routed = services.appeal_route(to=data["routed_to"], reason=data["reason"], **common)
-            return _t("Appeal %(n)s re-routed to %(to)s.") % {"n": n, "to": routed.routed_to.name}
+            return gettext("Appeal %(n)s re-routed to %(to)s.") % {"n": n, "to": routed.routed_to.name}
         services.appeal_reject(reason=data["reason"], **common)
-        return _t("Appeal %(n)s rejected.") % {"n": n}
+        return gettext("Appeal %(n)s rejected.") % {"n": n}
 
     def _refused_page(self, request):
         """A step on an appeal the user does not follow (or no longer: re-routed, say), or an
@@ -627,8 +626,8 @@ class AppealAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _t("Step refused"),
-            "message": _t(
+            "title": gettext("Step refused"),
+            "message": gettext(
                 "This appeal is not one you follow (or no longer: it may have been re-routed). Nothing was changed."
             ),
         }
@@ -665,7 +664,7 @@ class AppealAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _t("Re-route appeals"),
+            "title": gettext("Re-route appeals"),
             "form": form,
             "appeals": queryset,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
