@@ -610,7 +610,9 @@ class AppealAdmin(HistoryAdmin):
             _appeal, after, _releases = services.appeal_release_on_call(
                 reason=data["reason"], checklist={item: data[item] for item in CHECKLIST}, **common
             )
-            return gettext("Popup ③ released on the call; appeal %(n)s resolved. The person's status now: %(label)s.") % {
+            return gettext(
+                "Popup ③ released on the call; appeal %(n)s resolved. The person's status now: %(label)s."
+            ) % {
                 "n": n,
                 "label": after["label"],
             }

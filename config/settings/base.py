@@ -111,7 +111,9 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if env("DATABASE_OWNER_URL", default="") not in ("", env("DATABASE_URL", default="")):
     DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
 # The role `migrate` grants the app's privileges to: DATABASE_URL's user when an owner is set.
-DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default=DATABASES["default"].get("USER", "") if "owner" in DATABASES else "")
+DATABASE_APP_ROLE = env(
+    "DATABASE_APP_ROLE", default=DATABASES["default"].get("USER", "") if "owner" in DATABASES else ""
+)
 for _database in DATABASES.values():
     _database["ATOMIC_REQUESTS"] = False
     if _database["ENGINE"] == "django.db.backends.sqlite3":
