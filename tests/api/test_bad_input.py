@@ -38,6 +38,7 @@ from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework import serializers
 from rest_framework.test import APIClient
@@ -73,6 +74,13 @@ def in_both_languages(message) -> set[str]:
 
 
 STORED = in_both_languages(UNSTORABLE_MESSAGE)
+
+
+def refused_as_too_deep(response) -> bool:
+    """A 400 whose detail is the depth limit's, naming API_JSON_MAX_DEPTH, in either language."""
+    message = gettext_lazy("JSON nested deeper than the limit of %(limit)d levels (arrays and objects).")
+    expected = {text % {"limit": settings.API_JSON_MAX_DEPTH} for text in in_both_languages(message)}
+    return response.status_code == 400 and response.json() in [{"detail": text} for text in expected]
 
 
 def unstorable(errors: dict) -> dict:
@@ -134,18 +142,17 @@ def test_json_nested_too_deep_answers_400_naming_the_limit_on_every_json_endpoin
     limit = settings.API_JSON_MAX_DEPTH
     for levels in (1000, 100_000, limit + 1):
         r = no_server_error(raw(root, method, path, deep(levels)))
-        assert r.status_code == 400, levels
-        assert list(r.json()) == ["detail"] and f" {limit} " in r.json()["detail"]
+        assert refused_as_too_deep(r), (levels, r.content[:200])
     # At the limit the body is read (and answered as whatever it is).
     r = no_server_error(raw(root, method, path, deep(limit)))
-    assert "nested deeper" not in r.content.decode()
+    assert not refused_as_too_deep(r)
 
 
 def test_the_depth_counts_arrays_and_objects(root):
     limit = settings.API_JSON_MAX_DEPTH
     for body, refused in (("[" * limit + "]" * limit, False), ("[" * (limit + 1) + "]" * (limit + 1), True)):
         r = no_server_error(raw(root, "POST", "/api/v1/feeds/stays/", body))
-        assert ("nested deeper" in r.content.decode()) is refused
+        assert refused_as_too_deep(r) is refused
 
 
 # --- text that cannot be stored --------------------------------------------------------------------------
@@ -742,3 +749,11 @@ def test_an_order_starting_in_year_9999_is_a_form_error_not_an_overflow(world, c
         assert r.status_code == 200, (starts_at, r.status_code)
         assert "starts_at" in r.context["form"].errors, starts_at
     assert not ObservationOrder.objects.exists()
+
+
+def test_a_form_body_with_too_many_fields_is_a_json_400(root):
+    body = "&".join(f"f{i}=x" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    r = root.generic("POST", "/api/v1/persons/", data=body, content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 400
+    assert r["Content-Type"] == "application/json" and "detail" in r.json()
+    assert r["Cache-Control"] == "no-store"
