@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Q
 from django.http import Http404
 from django.utils.html import format_html
@@ -90,12 +91,34 @@ def state_dot(state: str | None, empty: str = "-"):
     return format_html('<span class="portal-dot dot-{}">● {}</span>', state, State(state).label)
 
 
+def key_value(field, raw: str):
+    """`raw` (an id from a URL) as a value of the key `field`, or None when no row can have it: not
+    of the key's type (`abc` for a number), or a number past the key's column (SQLite's driver
+    raises OverflowError on it, a 500)."""
+    try:
+        value = field.to_python(raw)
+    except (ValidationError, ValueError, TypeError):
+        return None
+    key = field.target_field if field.is_relation else field
+    bounds = BaseDatabaseOperations.integer_field_ranges.get(key.get_internal_type())
+    if value is None or (bounds and not bounds[0] <= value <= bounds[1]):
+        return None
+    return value
+
+
 class BaseAdmin(PrivateListMixin, admin.ModelAdmin):
     """Every admin of the portal: lists filter by their declared filters only, and searches stay
     out of the address (`apps.core.admin_privacy`)."""
 
     save_on_top = False
     empty_value_display = "-"
+
+    def get_object(self, request, object_id, from_field=None):
+        """None (the admin's "does not exist") for an id no row can have, before any query."""
+        field = self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        if key_value(field, object_id) is None:
+            return None
+        return super().get_object(request, object_id, from_field)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Every date and time a model form takes is bounded (`apps.core.forms`): a year 9999
@@ -309,10 +332,8 @@ class HistoryAdmin(SimpleHistoryAdmin, BaseAdmin):
     @staticmethod
     def _readable_key(field, value: str) -> None:
         """Http404 unless `value` can be a value of the key `field`."""
-        try:
-            field.to_python(value)
-        except ValidationError:
-            raise Http404 from None
+        if key_value(field, value) is None:
+            raise Http404
 
     def _shown_fields(self, request, obj) -> set[str]:
         fields = set(flatten_fieldsets(self.get_fieldsets(request, obj)))
