@@ -8,7 +8,8 @@ records (issue 12, "No 500 on any input, and nothing accepted lost"):
   rule refusing a birth date in the future whatever is stored;
 - a body over API_MAX_BODY_BYTES: 413 in JSON naming the limit, also through a real gunicorn;
 - on the staff screens, a NUL in a parameter (400) or path (404), and an id a model's key cannot be
-  in a history URL (404), for every admin; the proxies' history pages work;
+  in a history URL (404), for every admin; the proxies' history pages work; every number, date and
+  time a form takes bounded (the portal's forms and every admin model form);
 - every API answer `Cache-Control: no-store`; the development server's request log without query
   strings.
 
