@@ -34,6 +34,12 @@ class PersonInSerializer(serializers.Serializer):
     community = serializers.CharField(max_length=32, required=False, allow_blank=True, allow_null=True)
     birth_date = BirthDateField(required=False, allow_null=True)
     phones = PhoneInSerializer(many=True, required=False)
+    reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="Staff: why the record is changed (required for a staff change; audited).",
+    )
 
     def validate(self, attrs):
         try:
