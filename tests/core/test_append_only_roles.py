@@ -95,19 +95,13 @@ class Role:
     settings: dict  # the same, as Django settings_dict keys
 
 
-def _missing(message: str):
-    if REQUIRED:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def app_role(django_db_setup, django_db_blocker) -> Role:
     """The application role, connected to the test database. With DATABASE_OWNER_URL set it is
     DATABASE_URL's role, which the migrations granted; it must exist (`.ci/run` creates it). Else
     a role of this test database's own is created and granted as `migrate` would grant it."""
     if connection.vendor != "postgresql":
-        _missing("the database roles need PostgreSQL (DATABASE_URL=postgres://…)")
+        pytest.fail("the database roles need PostgreSQL (DATABASE_URL=postgres://…)")
     with django_db_blocker.unblock():
         db = connection.settings_dict
         owner = db["USER"]
@@ -137,7 +131,7 @@ def app_role(django_db_setup, django_db_blocker) -> Role:
                         .as_string(None)
                     )
             except DatabaseError as error:
-                _missing(f"cannot create a database role for the tests as {owner}: {error}")
+                pytest.fail(f"cannot create a database role for the tests as {owner}: {error}")
             assert app_role_sync(connection, name), "the privileges were granted"
     connect = {"user": name, "password": password, "dbname": db["NAME"], "host": host or None, "port": port or None}
     return Role(
