@@ -59,21 +59,21 @@ def _cache():
     return caches[settings.THROTTLE_CACHE]
 
 
-def _hit(counters: list[tuple[str, int]], *, peek: str | None = None) -> tuple[int | None, list[int]]:
-    """Adds one to each counter `(key, window seconds)` and answers the new counts, together with
+def _hit(counters: list[tuple[str, int]], *, peek: str | None = None, by: int = 1) -> tuple[int | None, list[int]]:
+    """Adds `by` (one) to each counter `(key, window seconds)` and answers the new counts, together with
     the value of the key `peek` (a lock-out's end, or None). One cache round trip on Redis.
 
     A cache that cannot be reached counts nothing (the request goes through, and the error is
     logged): the health code of a city must not stop with its rate-limit counters. The socket
     timeouts of CACHES bound what that costs a request."""
     try:
-        return _hit_cache(counters, peek=peek)
+        return _hit_cache(counters, peek=peek, by=by)
     except CACHE_ERRORS:
         logger.error("Rate-limit cache unavailable: request let through uncounted", exc_info=True)
         return None, [0 for _counter in counters]
 
 
-def _hit_cache(counters: list[tuple[str, int]], *, peek: str | None) -> tuple[int | None, list[int]]:
+def _hit_cache(counters: list[tuple[str, int]], *, peek: str | None, by: int) -> tuple[int | None, list[int]]:
     cache = _cache()
     if isinstance(cache, RedisCache):
         names = [cache.make_and_validate_key(key) for key, _window in counters]
@@ -83,7 +83,7 @@ def _hit_cache(counters: list[tuple[str, int]], *, peek: str | None) -> tuple[in
             pipe.get(cache.make_and_validate_key(peek))
         for name, (_key, window) in zip(names, counters, strict=True):
             pipe.set(name, 0, ex=window + 1, nx=True)
-            pipe.incr(name)
+            pipe.incr(name, by)
         results = pipe.execute()
         peeked = None
         if peek is not None:
@@ -93,14 +93,14 @@ def _hit_cache(counters: list[tuple[str, int]], *, peek: str | None) -> tuple[in
     peeked = cache.get(peek) if peek is not None else None
     counts = []
     for key, window in counters:
-        if cache.add(key, 1, window + 1):
-            counts.append(1)
+        if cache.add(key, by, window + 1):
+            counts.append(by)
             continue
         try:
-            counts.append(cache.incr(key))
+            counts.append(cache.incr(key, by))
         except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, window + 1)
-            counts.append(1)
+            cache.add(key, by, window + 1)
+            counts.append(by)
     return peeked, counts
 
 
@@ -193,14 +193,14 @@ class ApiThrottle(BaseThrottle):
 # --- admin look-up forms -----------------------------------------------------------------------------
 
 
-def lookup_check(user, kind: str) -> None:
+def lookup_check(user, kind: str, count: int = 1) -> None:
     """Counts one look-up of a person by ID number that `user` makes through an admin form of
     `kind` ("appeal_preview", "hotel_checkin", "guest_import", "person_search", "full_identity",
     ...), and raises `TooManyLookups` when that is more than `LOOKUP_LIMITS[kind]` (else
     `LOOKUP_LIMITS["default"]`, e.g. 60 per 10 minutes). Over the limit the user is locked out of
     that kind of look-up for `LOOKUP_LOCKOUT_SECONDS` from then on; the error's message says until
-    when, and `retry_after` holds the seconds. Call it before the look-up, once per ID number
-    looked up (an import of 40 guests counts 40: call it for each). One cache round trip."""
+    when, and `retry_after` holds the seconds. Call it before the look-up with the number of ID
+    numbers it tests (`count`: an import of 40 guests counts 40). One cache round trip."""
     limits = settings.LOOKUP_LIMITS
     rates = parse_rates(limits.get(kind, limits.get("default")))
     if not rates:
@@ -208,7 +208,7 @@ def lookup_check(user, kind: str) -> None:
     now = time.time()
     who = getattr(user, "pk", None) or "anon"
     lock_key = f"rl:lock:{kind}:{who}"
-    locked_until, counts = _hit(_window_counters(f"lookup:{kind}:{who}", rates, now), peek=lock_key)
+    locked_until, counts = _hit(_window_counters(f"lookup:{kind}:{who}", rates, now), peek=lock_key, by=count)
     if locked_until is not None and locked_until > now:
         raise _too_many(locked_until - now)
     if _over(rates, counts, now) is not None:

@@ -124,6 +124,18 @@ def _audit(kind: str, appeal: Appeal, *, actor, reason: str, origin: str, **deta
     )
 
 
+def _close(appeal: Appeal, *, status: str, resolution: str, at: dt.datetime) -> str:
+    """Close an appeal (resolved or rejected) with the resolution the caller is given; returns
+    the status it had."""
+    previous = appeal.status
+    appeal.status = status
+    appeal.resolved_at = at
+    appeal.resolution = resolution
+    appeal._change_reason = resolution[:100]
+    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    return previous
+
+
 def _required_text(value: str, field: str, message: str) -> str:
     value = (value or "").strip()
     if not value:
@@ -332,12 +344,7 @@ def appeal_resolve(
             from apps.status.services import status_current
 
             status_after = status_payload(appeal.person, status_current(person_id=appeal.person_id))
-    previous = appeal.status
-    appeal.status = AppealStatus.RESOLVED
-    appeal.resolved_at = t
-    appeal.resolution = resolution
-    appeal._change_reason = resolution[:100]
-    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    previous = _close(appeal, status=AppealStatus.RESOLVED, resolution=resolution, at=t)
     _event(appeal, actor=actor, from_status=previous, reason=resolution, at=t)
     _audit(
         "appeal.resolved",
@@ -364,12 +371,7 @@ def appeal_reject(*, actor, appeal_id, reason: str, origin: str = "api") -> Appe
     reason = _required_text(reason, "reason", _("Write why the appeal is rejected."))
     _require_open(appeal)
     t = now()
-    previous = appeal.status
-    appeal.status = AppealStatus.REJECTED
-    appeal.resolved_at = t
-    appeal.resolution = reason
-    appeal._change_reason = reason[:100]
-    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    previous = _close(appeal, status=AppealStatus.REJECTED, resolution=reason, at=t)
     _event(appeal, actor=actor, from_status=previous, reason=reason, at=t)
     _audit("appeal.rejected", appeal, actor=actor, reason=reason, origin=origin, from_status=previous)
     return appeal
@@ -568,12 +570,7 @@ def appeal_release_on_call(*, actor, appeal_id, reason: str, checklist: dict, or
     releases = outcome.releases[appeal.person_id]
     after = outcome.statuses[appeal.person_id]
     t = now()
-    previous = appeal.status
-    appeal.status = AppealStatus.RESOLVED
-    appeal.resolved_at = t
-    appeal.resolution = reason
-    appeal._change_reason = reason[:100]
-    appeal.save(update_fields=["status", "resolved_at", "resolution", "updated_at"])
+    previous = _close(appeal, status=AppealStatus.RESOLVED, resolution=reason, at=t)
     _event(
         appeal,
         actor=actor,

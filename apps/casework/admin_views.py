@@ -639,11 +639,7 @@ def community(request, ref: str):
     """Set a person's community of residence: take them in, or move them away (SPEC §7), a manual
     change with a reason (`services.person_change`)."""
     user = request.user
-    if not access.may(user, "person.set_community"):
-        access.require(user, "person.set_community")
-    person = Person.objects.visible_to(user).select_related("community").filter(ref=ref).first()
-    if person is None:
-        raise NotFoundInJurisdiction(_("No such person."))
+    person = _visible_person(request, ref, "person.set_community")
     why = _why(request)
     communities = Organisation.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).order_by("code")
     form = CommunityForm(

@@ -236,8 +236,8 @@ class HotelStayAdmin(HotelScopedMixin, PersonIdSearchMixin, HistoryAdmin):
                 form.add_error("file", str(exc))
             else:
                 try:
-                    for _row in guests:  # each row of a guest list tests an ID number
-                        lookup_check(request.user, "guest_import")
+                    # Each row of a guest list tests an ID number.
+                    lookup_check(request.user, "guest_import", count=len(guests))
                     outcome = services.hotel_check_in_bulk(
                         actor=request.user,
                         guests=guests,

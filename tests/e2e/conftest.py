@@ -3,8 +3,8 @@ live server (static files served), and a helper that logs a staff user into the 
 
 Every page the browser loads is also read as the server sent it and fails the test when a <form>
 sits inside another (the browser would drop the inner one without a word: tests/nested_forms.py).
-The viewport is a fixture: parametrize `viewport` with (width, height) to run a test at other
-sizes (`LAPTOP`, `PHONE`).
+Every browser test runs at a laptop size and at a phone size: the `viewport` fixture is
+parametrized with both (`LAPTOP` 1366×768, `PHONE` 400×800; ids `laptop` and `phone`).
 
 Without /usr/bin/chromium (or the playwright package) the browser tests are skipped on a
 developer's machine, and fail in CI, which sets HEALTHKIT_REQUIRE_SERVICES. The browser is never
@@ -27,7 +27,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 TIMEOUT_MS = 20_000
-DESKTOP = (1280, 900)
 LAPTOP = (1366, 768)
 PHONE = (400, 800)
 
@@ -76,10 +75,17 @@ def browser(monkeypatch):
         chromium.close()
 
 
-@pytest.fixture
-def viewport() -> tuple[int, int]:
-    """The browser window's size; parametrize it to run a test at other sizes."""
-    return DESKTOP
+SIZES = {"laptop": LAPTOP, "phone": PHONE}
+
+
+@pytest.fixture(params=list(SIZES.values()), ids=list(SIZES))
+def viewport(request) -> tuple[int, int]:
+    """The browser window's size: every browser test runs at both."""
+    return request.param
+
+
+def size_name(viewport: tuple[int, int]) -> str:
+    return next(name for name, size in SIZES.items() if size == viewport)
 
 
 def _check_forms(response, problems: list[str]) -> None:

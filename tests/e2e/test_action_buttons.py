@@ -28,18 +28,13 @@ from apps.evidence.models import ObservationOrder
 from apps.people.models import Person
 from apps.status.models import PersonStatus, Release
 from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
-from tests.e2e.conftest import LAPTOP, PHONE, requires_browser
+from tests.e2e.conftest import requires_browser, size_name
 
 pytestmark = requires_browser
 
 PASSWORD = "e2e-Buttons-password-42"
 WANG = rid("11010519900101123")
-SIZES = [pytest.param(LAPTOP, id="laptop"), pytest.param(PHONE, id="phone")]
 RESOLUTION = "已远程核验14天行程，无中高风险地区旅居史，查验核酸阴性，已签承诺书"
-
-
-def size_name(viewport) -> str:
-    return "laptop" if viewport == LAPTOP else "phone"
 
 
 @pytest.fixture
@@ -101,7 +96,6 @@ def take_call(tab, live_server) -> Appeal:
     return appeal
 
 
-@pytest.mark.parametrize("viewport", SIZES)
 def test_every_button_of_the_appeal_page(flagged, live_server, staff_tab, artifacts, viewport):
     size = size_name(viewport)
     shot = lambda tab, name: tab.screenshot(path=str(artifacts / f"buttons_{size}_appeal_{name}.png"), full_page=True)  # noqa: E731
@@ -189,7 +183,6 @@ def test_every_button_of_the_appeal_page(flagged, live_server, staff_tab, artifa
 # --- the person page ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("viewport", SIZES)
 def test_every_button_of_the_person_page(flagged, world, live_server, staff_tab, artifacts, viewport):
     size = size_name(viewport)
     shot = lambda tab, name: tab.screenshot(path=str(artifacts / f"buttons_{size}_person_{name}.png"), full_page=True)  # noqa: E731

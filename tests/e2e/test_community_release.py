@@ -11,7 +11,7 @@ from apps.core.clock import now
 from apps.people.models import Person
 from apps.status.models import Release
 from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
-from tests.e2e.conftest import requires_browser
+from tests.e2e.conftest import requires_browser, size_name
 
 pytestmark = requires_browser
 
@@ -34,7 +34,7 @@ def flagged(transactional_db, world):
     return Person.objects.get(id_hash__isnull=False, name="王小明")
 
 
-def test_a_community_worker_releases_popup_3_from_the_queue(flagged, staff_page, artifacts):
+def test_a_community_worker_releases_popup_3_from_the_queue(flagged, staff_page, artifacts, viewport):
     page = staff_page("worker_a", PASSWORD)
 
     # The login lands on the work queue, where the resident waits with popup ③.
@@ -68,7 +68,7 @@ def test_a_community_worker_releases_popup_3_from_the_queue(flagged, staff_page,
     assert page.locator(".messagelist .success").count() == 1
     release = Release.objects.get(person=flagged)
     assert page.locator(f"#ev-release-{release.pk}").count() == 1
-    page.screenshot(path=str(artifacts / "community_release.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"community_release_{size_name(viewport)}.png"), full_page=True)
 
     assert release.actor.username == "worker_a" and release.reason == REASON
     assert AuditEvent.objects.filter(kind="popup.released", person=flagged, origin="admin").count() == 1

@@ -24,14 +24,13 @@ from apps.evidence.models import ItineraryDeclaration, Stay
 from apps.people.models import Person
 from apps.status.models import PersonStatus, Release
 from tests.api.helpers import LOW_COUNTY_SAME_CITY, RISK_CITY, RISK_COUNTY, client, last_line, rid, stay
-from tests.e2e.conftest import LAPTOP, PHONE, requires_browser
+from tests.e2e.conftest import LAPTOP, requires_browser
 
 pytestmark = requires_browser
 
 PASSWORD = "e2e-OnCall-password-42"
 LI = rid("11010519920202123")
 PHONE_NUMBER = "13900000002"
-SIZES = [pytest.param(LAPTOP, id="laptop"), pytest.param(PHONE, id="phone")]
 REASON = "来电人逐县核实：8日至10日仅在扬州市广陵区，未到过邗江区"
 RELEASE_REASON = "电话核实行程，查验核酸阴性（小程序截图），已签电子承诺书"
 
@@ -94,7 +93,6 @@ def poll(world, since=None) -> dict:
     return r.json()
 
 
-@pytest.mark.parametrize("viewport", SIZES)
 def test_from_a_call_to_green_and_lifted(caller, live_server, staff_tab, artifacts, viewport):
     w = caller
     size = "laptop" if viewport == LAPTOP else "phone"

@@ -14,7 +14,7 @@ from django_otp.oath import totp
 from apps.audit.models import AccessLog
 from apps.core.clock import now
 from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
-from tests.e2e.conftest import requires_browser
+from tests.e2e.conftest import requires_browser, size_name
 
 pytestmark = requires_browser
 
@@ -41,7 +41,9 @@ def resident(transactional_db, world):
 
 
 @override_settings(STAFF_OTP_REQUIRED=True)
-def test_a_community_worker_enrols_a_second_factor_and_sees_a_full_identity(resident, page, live_server, artifacts):
+def test_a_community_worker_enrols_a_second_factor_and_sees_a_full_identity(
+    resident, page, live_server, artifacts, viewport
+):
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "worker_a")
     page.fill("#id_password", PASSWORD)
@@ -52,7 +54,7 @@ def test_a_community_worker_enrols_a_second_factor_and_sees_a_full_identity(resi
     assert "/admin/second-factor/" in page.url
     assert page.locator("#second-factor-qr svg").count() == 1
     secret = page.locator("#second-factor-secret").inner_text()
-    page.screenshot(path=str(artifacts / "second_factor_setup.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"second_factor_setup_{size_name(viewport)}.png"), full_page=True)
 
     # A wrong code is refused next to the field; the right one goes on to the work queue.
     page.fill("#id_otp_token", "000000" if code_for(secret) != "000000" else "111111")
@@ -82,6 +84,6 @@ def test_a_community_worker_enrols_a_second_factor_and_sees_a_full_identity(resi
         page.click("#action-submit")
     assert page.locator("#identity-id").inner_text() == WANG
     assert page.locator("#identity-name").inner_text() == "王小明"
-    page.screenshot(path=str(artifacts / "full_identity.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"full_identity_{size_name(viewport)}.png"), full_page=True)
     log = AccessLog.objects.get(via="reveal")
     assert log.actor.username == "worker_a" and "电话联系本人核实行程" in log.why
