@@ -81,7 +81,7 @@ beat: $(RUN_STAMP)
 # PostgreSQL and Redis are started when they are down (as .ci/run does); the database
 # healthkit_bench is created afresh unless BENCH_KEEP_DB=1. A persons count under 10000 is a smoke run.
 bench: $(RUN_STAMP)
-	$(PY) -m apps.core.bench --persons $(BENCH_PERSONS) \
+	$(PY) -m apps.devtools.bench --persons $(BENCH_PERSONS) \
 		$(if $(or $(BENCH_SMOKE),$(shell test $(BENCH_PERSONS) -lt 10000 && echo small)),--smoke) \
 		$(if $(BENCH_KEEP_DB),--keep-db) $(BENCH_ARGS)
 

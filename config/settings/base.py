@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "apps.appeals",
     "apps.audit",
     "apps.retention",
+    # Developer tools (seed_demo, generate_population, bench): the top layer, imported by nothing.
+    "apps.devtools",
 ]
 
 MIDDLEWARE = [

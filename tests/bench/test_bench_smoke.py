@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.core import crypto
-from apps.core.bench.report import BEGIN, END, table, verdicts, write
 from apps.core.masking import mask_id_number, mask_name, mask_phone
-from apps.core.population import HISTORY_REASON, population_generate
+from apps.devtools.bench.report import BEGIN, END, table, verdicts, write
+from apps.devtools.population import HISTORY_REASON, population_generate
 from apps.evidence.models import HealthEvent, Ingestion, LabResult, Stay
 from apps.evidence.services import content_hash
 from apps.people.identity import validate_id

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from apps.accounts.choices import Role
 from apps.accounts.models import ApiToken, Organisation, User
 from apps.accounts.services import token_digest
-from apps.core.demo import DEMO_PASSWORD, demo_seed
+from apps.devtools.demo import DEMO_PASSWORD, demo_seed
 from apps.evidence.models import HealthEvent, InboundArrival, Ingestion, LabResult, ObservationOrder, Stay
 from apps.people.identity import validate_id
 from apps.people.models import Person, Phone

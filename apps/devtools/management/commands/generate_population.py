@@ -1,5 +1,5 @@
 """`manage.py generate_population [--persons N] [--seed S] [--workers W] [--chunk C]`: a city-scale
-population (`apps.core.population`) with phones, 30 days of evidence and computed statuses.
+population (`apps.devtools.population`) with phones, 30 days of evidence and computed statuses.
 Appends on every run: new persons, never the IDs of persons already there."""
 
 import json
@@ -8,8 +8,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.demo import AreasNotLoaded
-from apps.core.population import DEFAULT_CHUNK, DEFAULT_PERSONS, default_workers, population_generate
+from apps.devtools.demo import AreasNotLoaded
+from apps.devtools.population import DEFAULT_CHUNK, DEFAULT_PERSONS, default_workers, population_generate
 from config.settings.base import DEV_PERSONAL_DATA_KEY
 
 

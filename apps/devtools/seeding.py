@@ -1,5 +1,5 @@
-"""Derived fields of generated persons and phones, shared by the demo (`apps.core.demo`) and the
-city-scale population (`apps.core.population`).
+"""Derived fields of generated persons and phones, shared by the demo (`apps.devtools.demo`) and the
+city-scale population (`apps.devtools.population`).
 
 Both write rows in bulk instead of calling `person_upsert` and `phone_bind` once per person, so
 they must store exactly what those services store: the keyed look-up hash, the ciphertext and the

@@ -27,7 +27,7 @@ from apps.accounts.models import Organisation, User
 from apps.accounts.services import organisation_upsert, partner_upsert, staff_upsert
 from apps.areas.models import Area
 from apps.core.clock import LOCAL_TZ, local_date, now
-from apps.core.seeding import person_protected_fields, phone_protected_fields
+from apps.devtools.seeding import person_protected_fields, phone_protected_fields
 from apps.evidence.choices import DrugClass, HealthEventKind, LabResultValue, OrderKind, Precision, StaySource, Symptom
 from apps.evidence.models import HealthEvent, InboundArrival, Ingestion, LabResult, ObservationOrder, Stay
 from apps.evidence.services import content_hash

@@ -1,4 +1,4 @@
-"""`python -m apps.core.bench` (what `make bench` runs): PostgreSQL and Redis up, a fresh
+"""`python -m apps.devtools.bench` (what `make bench` runs): PostgreSQL and Redis up, a fresh
 `healthkit_bench` database (kept with `--keep-db` when it already holds the population), migrated
 and with the areas loaded, then `manage.py bench` on it. Arguments after the options go to
 `manage.py bench`."""
@@ -8,11 +8,11 @@ import os
 import subprocess
 import sys
 
-from apps.core.bench import infra
+from apps.devtools.bench import infra
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m apps.core.bench")
+    parser = argparse.ArgumentParser(prog="python -m apps.devtools.bench")
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--keep-db", action="store_true", help="reuse the benchmark database when it exists")

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo [--persons N] [--seed S]`: the demo world of `apps.core.demo`.
+"""`manage.py seed_demo [--persons N] [--seed S]`: the demo world of `apps.devtools.demo`.
 
 Prints the demo logins (username, role, organisation, password, a fresh API token) and the demo
 partner's token. Safe to run again: organisations and logins are re-ensured, persons and evidence
@@ -6,7 +6,7 @@ are created only once."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.demo import PARTNER_NAME, AreasNotLoaded, demo_seed
+from apps.devtools.demo import PARTNER_NAME, AreasNotLoaded, demo_seed
 
 COLUMNS = ("username", "role", "organisation", "password", "token")
 

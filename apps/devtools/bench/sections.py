@@ -23,11 +23,11 @@ from django.db.models import Count
 from apps.accounts.models import User
 from apps.accounts.services import partner_upsert
 from apps.areas.models import Area
-from apps.core.bench import infra
-from apps.core.bench.load import percentile_ms, request_bytes, run_load
 from apps.core.clock import now
 from apps.core.crypto import decrypt
-from apps.core.demo import ADMIN_USERNAME, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
+from apps.devtools.bench import infra
+from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
+from apps.devtools.demo import ADMIN_USERNAME, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
 from apps.evidence.models import Stay
 from apps.evidence.services import content_hash
 from apps.people.models import Person, Phone

@@ -1,10 +1,10 @@
 """A city-scale population for benchmarks and load tests (`manage.py generate_population`).
 
-The persons, phones and 30 days of evidence of the demo (`apps.core.demo.DemoWorld`: rail and air
+The persons, phones and 30 days of evidence of the demo (`apps.devtools.demo.DemoWorld`: rail and air
 tickets at county precision, carriers' telecom itineraries at city precision, lab results, health
 events, inbound arrivals, observation orders), in the numbers of a city: 100,000 by default,
 1,000,000 in minutes. Every row carries the derived fields the services store (hashes,
-ciphertexts, masked forms through `apps.core.seeding`, content hashes through the feeds' own
+ciphertexts, masked forms through `apps.devtools.seeding`, content hashes through the feeds' own
 `content_hash`) and a history row, as `bulk_create_with_history` would write it; then every new
 person's status is computed by the status engine itself (`status_refresh_many`), so status rows,
 popup episodes and reasons are exactly what the services give.
@@ -41,7 +41,7 @@ from django.db import connection, connections, models, transaction
 from apps.areas.models import Area
 from apps.core.bulk import rows_insert_with_history, tables_analyze
 from apps.core.clock import now
-from apps.core.demo import (
+from apps.devtools.demo import (
     OPTIONAL_AREAS,
     REQUIRED_AREAS,
     TELECOM_CITIES,

@@ -1,4 +1,4 @@
-"""`manage.py bench`: the benchmarks of `apps.core.bench` against the configured PostgreSQL
+"""`manage.py bench`: the benchmarks of `apps.devtools.bench` against the configured PostgreSQL
 database (`make bench` prepares one and runs this). Generates the population when the database has
 fewer persons than `--persons`, runs the sections, writes the results file and the table of the
 report. Never fails on a missed target: the numbers are the output."""
@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from apps.core.bench import report, sections
-from apps.core.bench.infra import ROOT, log
+from apps.devtools.bench import report, sections
+from apps.devtools.bench.infra import ROOT, log
 
 SECTIONS = ("status_read", "ingest", "fanout", "sweep", "freshness", "admin_changelist")
 
@@ -83,7 +83,7 @@ def _pg_version() -> str:
 
 
 def _population_ensure(persons: int, workers: int | None) -> dict:
-    from apps.core.population import population_generate
+    from apps.devtools.population import population_generate
 
     have = sections.persons_count()
     if have >= persons:
