@@ -1,8 +1,7 @@
 """Writing spreadsheets people open in Excel or WPS: a cell that starts like a formula (`=`, `+`,
 `-`, `@`, a tab or a carriage return) is run as one when the file is opened, so text that came
 from outside (a name, a reason, a feed's detail) could call out (`=HYPERLINK(…)`, DDE). Every
-hand-written CSV or XLSX export passes its cells through `escape_formula`; exports made with
-django-import-export are escaped by `IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT`."""
+CSV or XLSX export passes its cells through `escape_formula`."""
 
 from collections.abc import Iterable
 

@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_celery_beat",
-    "import_export",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -225,8 +224,6 @@ RETENTION_TELECOM_MARGIN_DAYS = env.int("RETENTION_TELECOM_MARGIN_DAYS", default
 RETENTION_PHONE_UNBOUND_DAYS = env.int("RETENTION_PHONE_UNBOUND_DAYS", default=14)
 RETENTION_ACCESS_LOG_DAYS = env.int("RETENTION_ACCESS_LOG_DAYS", default=180)
 RETENTION_PERSONAL_DATA_DAYS = env.int("RETENTION_PERSONAL_DATA_DAYS", default=365)
-# Exports made with django-import-export: a cell starting with "=" is not written as a formula.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
