@@ -5,11 +5,16 @@ unacknowledged in Redis, which hands it to another worker once CELERY_VISIBILITY
 since its delivery (config/settings/base.py). That timeout must exceed the longest a task acknowledged
 late can run, or Redis would hand a task that is still running to a second worker; a worker refuses
 to start when a task's time limit does not leave that margin (`tasks_outliving_visibility`).
+
+Every task body runs as origin `task` (apps.core.origin), in a worker and eagerly alike: what a
+task changes is audited as coming from a task, even when a request ran it eagerly.
 """
 
 import os
 
 from celery import Celery, signals
+
+from apps.core.origin import Origin, origin_enter, origin_leave
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -48,3 +53,19 @@ def refuse_tasks_outliving_visibility(sender=None, **kwargs):
             f"visibility timeout less {VISIBILITY_MARGIN} s, so Redis would deliver them again while they "
             "still run: " + "; ".join(problems) + ". Lower their time limit or raise CELERY_VISIBILITY_TIMEOUT."
         )
+
+
+# The origin each running task entered, by task id, until its postrun (sent however it ended).
+_task_origins = {}
+
+
+@signals.task_prerun.connect
+def enter_task_origin(task_id=None, **kwargs):
+    _task_origins[task_id] = origin_enter(Origin.TASK)
+
+
+@signals.task_postrun.connect
+def leave_task_origin(task_id=None, **kwargs):
+    token = _task_origins.pop(task_id, None)
+    if token is not None:
+        origin_leave(token)

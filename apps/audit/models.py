@@ -7,13 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import AppendOnlyError, AppendOnlyModel
 
+from .choices import AccessVia, AuditKind, Origin
+
 __all__ = ["AppendOnlyError", "AppendOnlyModel", "AuditEvent", "AccessLog"]
 
 
 class AuditEvent(AppendOnlyModel):
-    """A manual change: `kind` is the service's event name (`popup.released`, `order.started`…)."""
+    """A manual change: `kind` is the service's event (`AuditKind`: `popup.released`…), `origin`
+    where it came from (`Origin`: admin, api, task, command)."""
 
-    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    kind = models.CharField(_("kind"), max_length=64, db_index=True, choices=AuditKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -36,7 +39,7 @@ class AuditEvent(AppendOnlyModel):
     at = models.DateTimeField(_("at"), db_index=True)
     reason = models.TextField(_("reason"), blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    origin = models.CharField(_("origin"), max_length=10, default="api")
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.API)
 
     class Meta:
         verbose_name = _("audit event")
@@ -60,7 +63,7 @@ class AccessLog(AppendOnlyModel):
     )
     at = models.DateTimeField(_("at"), db_index=True)
     why = models.CharField(_("why"), max_length=500)
-    via = models.CharField(_("via"), max_length=20, default="admin")
+    via = models.CharField(_("via"), max_length=20, choices=AccessVia.choices, default=AccessVia.ADMIN)
 
     class Meta:
         verbose_name = _("access log entry")

@@ -2,27 +2,37 @@
 
 from apps.accounts import access
 from apps.core.clock import now
+from apps.core.origin import current_origin
 
+from .choices import AccessVia, AuditKind, Origin
 from .models import AccessLog, AuditEvent
 
 
 def audit_event_record(
-    *, kind: str, actor, person=None, reason: str = "", detail: dict | None = None, origin: str = "api"
+    *,
+    kind: AuditKind,
+    actor,
+    person=None,
+    reason: str = "",
+    detail: dict | None = None,
+    origin: Origin | None = None,
 ) -> AuditEvent:
-    """Append a manual change (`popup.released`, `designation.published`…) to the audit."""
+    """Append a manual change (`AuditKind.POPUP_RELEASED`…) to the audit. `kind` must be an
+    `AuditKind` (a string that is none raises ValueError); `origin` is the request's, task's or
+    command's (`apps.core.origin.current_origin`) unless given."""
     return AuditEvent.objects.create(
-        kind=kind,
+        kind=AuditKind(kind),
         actor=actor,
         actor_org_id=getattr(actor, "organisation_id", None),
         person=person,
         at=now(),
         reason=reason,
         detail=detail or {},
-        origin=origin,
+        origin=Origin(origin) if origin else current_origin(),
     )
 
 
-def access_log_record(*, actor, person, why: str, via: str = "api") -> AccessLog | None:
+def access_log_record(*, actor, person, why: str, via: AccessVia = AccessVia.API) -> AccessLog | None:
     """Log a staff look-up of one person's record. When the actor sees the person only through a
     work item (the hotline through an appeal; a community through an open registration or an
     appeal routed to it; a hotel through a guest's stay), the entry names that item (SPEC §7),
@@ -34,4 +44,4 @@ def access_log_record(*, actor, person, why: str, via: str = "api") -> AccessLog
     item = access.why_visible(actor, person)
     if item and item not in why:
         why = f"{why} ({item})" if why else item
-    return AccessLog.objects.create(actor=actor, person=person, at=now(), why=why[:500] or "-", via=via)
+    return AccessLog.objects.create(actor=actor, person=person, at=now(), why=why[:500] or "-", via=AccessVia(via))

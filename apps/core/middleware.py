@@ -10,6 +10,9 @@ every API answer carries.
   so a NUL in the path finds nothing (404) and one in a query or form parameter is a bad request
   (400), instead of a 500 from the first query that uses it (a list filter, a search, a login).
   The API says the same in JSON, naming the parameter (`apps.core.api.refuse_null_characters`).
+- `OriginMiddleware` (everywhere): a request under /admin/ runs as origin `admin`, one under /api/
+  as `api` (`apps.core.origin`), so the audit and the row history record where a change came from
+  without each view passing it.
 """
 
 from django.conf import settings
@@ -18,7 +21,10 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request
 
+from .origin import Origin, origin
+
 API_PREFIX = "/api/"
+ADMIN_PREFIX = "/admin/"
 # How much of a refused body is still read (and dropped) so the 413 reaches the client: past it
 # the connection is closed instead (a client sending gigabytes is not waited for).
 DRAIN_LIMIT_FACTOR = 4
@@ -104,4 +110,22 @@ class NulInputMiddleware:
         for query in params:
             if any(_has_nul(values) or "\x00" in key for key, values in query.lists()):
                 return bad_request(request, SuspiciousOperation("A NUL character in a parameter."))
+        return self.get_response(request)
+
+
+class OriginMiddleware:
+    """The origin of a change made by this request: `admin` under /admin/ (the admin site and the
+    casework screens inside it), `api` under /api/; other paths leave the default."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith(ADMIN_PREFIX):
+            with origin(Origin.ADMIN):
+                return self.get_response(request)
+        if path.startswith(API_PREFIX):
+            with origin(Origin.API):
+                return self.get_response(request)
         return self.get_response(request)

@@ -14,7 +14,7 @@ audit's historical default.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -41,12 +41,22 @@ def current_origin() -> Origin:
     return DEFAULT_ORIGIN if value is None else value
 
 
+def origin_enter(value: Origin | str) -> Token:
+    """Start running as `value` until `origin_leave(token)` (for edges that cannot wrap a block in
+    `origin()`, such as Celery's task_prerun / task_postrun signals)."""
+    return _current.set(Origin(value))
+
+
+def origin_leave(token: Token) -> None:
+    _current.reset(token)
+
+
 @contextmanager
 def origin(value: Origin | str) -> Iterator[Origin]:
     """Run the block as coming from `value` (`with origin(Origin.TASK): …`); nested blocks win
     and the previous origin is back when the block ends, however it ends."""
-    token = _current.set(Origin(value))
+    token = origin_enter(value)
     try:
         yield Origin(value)
     finally:
-        _current.reset(token)
+        origin_leave(token)

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Where a change came from (apps.core.origin): `admin` under /admin/, `api` under /api/.
+    "apps.core.middleware.OriginMiddleware",
     # Before anything reads the body or queries with the input (apps.core.middleware): under /api/
     # a body over API_MAX_BODY_BYTES answers 413 in JSON and every answer is `no-store`; elsewhere
     # a NUL in the path or a parameter answers 404 / 400 instead of a database error.

@@ -3,11 +3,11 @@
 Creates the organisation, or updates it when CODE exists; prints CODE alone on its last line."""
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.choices import OrgKind
 from apps.accounts.management import validation_error_message
 from apps.accounts.services import organisation_upsert
+from apps.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):

@@ -4,11 +4,11 @@ Creates the partner system, or updates its scopes when NAME exists; prints a new
 on its last line (the partner's earlier tokens are revoked)."""
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.choices import Scope
 from apps.accounts.management import validation_error_message
 from apps.accounts.services import parse_scopes, partner_upsert
+from apps.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):

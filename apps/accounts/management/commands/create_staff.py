@@ -4,11 +4,11 @@ Creates the staff user, or updates its role, organisation and password when USER
 prints a new API token alone on its last line (the user's earlier tokens are revoked)."""
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.choices import Role
 from apps.accounts.management import validation_error_message
 from apps.accounts.services import staff_upsert
+from apps.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):

@@ -1,10 +1,9 @@
 """`manage.py revoke_tokens USERNAME`: every API token of the user stops working now (a leaked
 token, a partner contract ended, a staff member leaving). Prints how many were revoked."""
 
-from django.core.management.base import BaseCommand, CommandError
-
 from apps.accounts.models import User
 from apps.accounts.services import api_token_revoke_all
+from apps.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):

@@ -2,10 +2,9 @@
 partner's service user (`partner:NAME`), printed alone on the last line. The user's other tokens
 stay valid for API_TOKEN_ROTATION_GRACE_HOURS, or end at once with --immediately."""
 
-from django.core.management.base import BaseCommand, CommandError
-
 from apps.accounts.models import User
 from apps.accounts.services import api_token_rotate_user
+from apps.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):

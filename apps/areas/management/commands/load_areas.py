@@ -4,10 +4,10 @@ Loads `apps/areas/data/divisions.csv` (GB/T 2260, revision 2019-04, with the mun
 codes; see `apps/areas/data/README.md`). Safe to run again: it creates only missing codes and
 updates only changed rows. Prints a summary, and the number of divisions alone on its last line."""
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from apps.areas.services import areas_load
+from apps.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 """`manage.py purge_expired [--dry-run]`: run the retention purges now and print the counts."""
 
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from apps.core.management.base import BaseCommand, CommandError
 from apps.retention import services
 
 
