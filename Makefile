@@ -19,12 +19,13 @@ BENCH_SMOKE ?=
 BENCH_KEEP_DB ?=
 BENCH_ARGS ?=
 
-.PHONY: help run test lint format migrate worker beat bench clean
+.PHONY: help run test lint messages format migrate worker beat bench clean
 
 help:
 	@echo "make run      set up .venv, migrate, load areas and demo data, serve http://127.0.0.1:8000"
 	@echo "make test     set up .venv with the dev tools and run pytest (extra arguments: ARGS='-k popup -x')"
-	@echo "make lint     ruff check and ruff format --check"
+	@echo "make lint     ruff check, ruff format --check, the import layers and the translation check"
+	@echo "make messages extract the translatable strings into config/locale's .po and compile the .mo (GNU gettext)"
 	@echo "make format   ruff check --fix and ruff format"
 	@echo "make migrate  apply database migrations"
 	@echo "make worker   run a Celery worker (needs CELERY_BROKER_URL)"
@@ -61,9 +62,18 @@ test: $(DEV_STAMP)
 	@$(PY) -m pytest $(ARGS); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
+# The translation check needs GNU gettext (apt-get install -y gettext), as `make messages` does.
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) config/locale/check.py
+
+# After adding or changing user-facing strings: extract them into the .po (the source of every
+# translation; edit it, then run this again), and compile the .mo Django reads. GNU gettext.
+messages: $(DEV_STAMP)
+	$(PY) manage.py makemessages -l zh_Hans -d django --ignore=.venv --ignore=tests --ignore=staticfiles \
+		--ignore=media --no-location --no-wrap --no-obsolete
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
