@@ -82,13 +82,13 @@ def appeal_declaration_prefix(appeal: Appeal) -> str:
 
 def appeal_declarations(appeal: Appeal):
     """The itineraries recorded on this appeal, newest first, with their places."""
-    from apps.evidence.choices import Origin
+    from apps.evidence.choices import EvidenceOrigin
     from apps.evidence.models import ItineraryDeclaration
 
     return (
         ItineraryDeclaration.objects.filter(
             person_id=appeal.person_id,
-            origin=Origin.STAFF,
+            origin=EvidenceOrigin.STAFF,
             external_id__startswith=appeal_declaration_prefix(appeal),
         )
         .select_related("ingestion__submitted_by")

@@ -454,7 +454,7 @@ def appeal_itinerary_record(
     (the ingestion's `submitted_by` and payload, the declaration's external id). A manual change:
     the reason, an appeal event and an audit event with the status before and after; the status is
     recomputed. Returns (appeal, the new status, the declaration)."""
-    from apps.evidence.choices import Origin
+    from apps.evidence.choices import EvidenceOrigin
     from apps.evidence.services import declaration_places_check, declaration_record
     from apps.status.selectors import status_payload
     from apps.status.services import status_refresh
@@ -473,7 +473,7 @@ def appeal_itinerary_record(
         person=person,
         entered_beijing_at=entered_beijing_at,
         places=places,
-        origin=Origin.STAFF,
+        origin=EvidenceOrigin.STAFF,
         feed="itinerary-on-call",
         provenance={
             "appeal": str(appeal.pk),

@@ -25,7 +25,7 @@ from apps.areas.selectors import policy_at
 from apps.audit.models import AuditEvent
 from apps.core.clock import now
 from apps.core.errors import DomainError, NotFoundInJurisdiction
-from apps.evidence.choices import OrderKind, Origin
+from apps.evidence.choices import EvidenceOrigin, OrderKind
 from apps.evidence.models import Ingestion, ObservationOrder, ingestions_settled
 from apps.people.models import Person
 from apps.people.services import (
@@ -335,7 +335,7 @@ def order_start(
         person=person,
         ingestion=_staff_ingestion(feed="orders", actor=actor, payload=payload),
         ingested_at=t,
-        origin=Origin.STAFF,
+        origin=EvidenceOrigin.STAFF,
         kind=kind,
         starts_at=starts_at,
         ends_at=ends_at,

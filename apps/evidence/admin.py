@@ -17,7 +17,7 @@ from apps.core.admin import (
 )
 from apps.core.clock import now
 
-from .choices import Origin
+from .choices import EvidenceOrigin
 from .models import (
     Association,
     DeclaredPlace,
@@ -54,7 +54,7 @@ class FeedRecordAdmin(PersonScopedAdminMixin, SuperuserWritesMixin, BigTableMixi
     def save_model(self, request, obj, form, change):
         if not change:
             obj.ingested_at = now()
-            obj.origin = Origin.STAFF
+            obj.origin = EvidenceOrigin.STAFF
         super().save_model(request, obj, form, change)
 
 

@@ -63,7 +63,10 @@ class AssociationKind(models.TextChoices):
     PHONE_OWNER = "phone_owner", _("phone registered under the ID seen in a risk area")
 
 
-class Origin(models.TextChoices):
+class EvidenceOrigin(models.TextChoices):
+    """Who entered a piece of evidence (not to be confused with `apps.core.origin.Origin`, where a
+    change came from: admin, api, task, command)."""
+
     FEED = "feed", _("data feed")
     STAFF = "staff", _("staff")
     PERSON = "person", _("the person")

@@ -21,10 +21,10 @@ from apps.core.text import is_storable
 
 from .choices import (
     AssociationKind,
+    EvidenceOrigin,
     HealthEventKind,
     LabResultValue,
     OrderKind,
-    Origin,
     Precision,
     StaySource,
 )
@@ -137,7 +137,7 @@ class FeedRecord(models.Model):
     )
     ingested_at = models.DateTimeField(_("ingested at"), db_index=True)
     content_hash = models.CharField(_("content hash"), max_length=64, editable=False, blank=True)
-    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, default=Origin.FEED)
+    origin = models.CharField(_("origin"), max_length=10, choices=EvidenceOrigin.choices, default=EvidenceOrigin.FEED)
 
     class Meta:
         abstract = True

@@ -22,7 +22,7 @@ from apps.people.models import Person, Phone
 from apps.people.services import UNCHANGED, person_ensure, person_id_hash, person_upsert, person_write, phone_hash
 
 from . import feeds
-from .choices import Origin
+from .choices import EvidenceOrigin
 from .models import (
     Association,
     DeclaredPlace,
@@ -327,7 +327,7 @@ def declaration_record(
     person: Person,
     entered_beijing_at: dt.datetime | None,
     places: list[dict],
-    origin: str = Origin.PERSON,
+    origin: str = EvidenceOrigin.PERSON,
     feed: str = "itinerary-declarations",
     provenance: dict | None = None,
     reference_prefix: str = "",

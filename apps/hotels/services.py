@@ -29,7 +29,7 @@ from apps.areas.selectors import policy_at
 from apps.audit.services import audit_event_record
 from apps.core.clock import now
 from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted
-from apps.evidence.choices import LabResultValue, Origin, Precision, StaySource
+from apps.evidence.choices import EvidenceOrigin, LabResultValue, Precision, StaySource
 from apps.evidence.models import Ingestion, ItineraryDeclaration, LabResult, Stay
 from apps.people.services import person_ensure
 from apps.status.selectors import status_payload
@@ -171,7 +171,7 @@ def _check_in(*, actor, hotel: Organisation, guest: GuestInput, origin: str) -> 
         accepted=1,
     )
     key = uuid.uuid4().hex
-    common = {"person": person, "ingestion": ingestion, "ingested_at": t, "origin": Origin.STAFF}
+    common = {"person": person, "ingestion": ingestion, "ingested_at": t, "origin": EvidenceOrigin.STAFF}
     lab = None
     if nat is not None and nat.at_hotel:
         # The hotel's own test is a lab result like any other (SPEC §4).
