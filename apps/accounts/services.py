@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.areas.models import Area
+from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
 from apps.core.clock import now
 
@@ -35,12 +36,12 @@ def api_token_issue(*, user: User, revoke_others: bool = False, audit: bool = Tr
     )
     if audit:
         audit_event_record(
-            kind="api_token.issued", actor=None, detail={"user": user.username, "prefix": token[:8]}, origin="command"
+            kind=AuditKind.API_TOKEN_ISSUED, actor=None, detail={"user": user.username, "prefix": token[:8]}
         )
     return token
 
 
-def api_tokens_revoke(*, tokens, actor: User | None, origin: str) -> int:
+def api_tokens_revoke(*, tokens, actor: User | None, origin: Origin | None = None) -> int:
     """The tokens of `tokens` (a queryset) not yet revoked stop working now; one audit event names
     them by prefix. Returns how many were revoked."""
     tokens = tokens.filter(revoked_at__isnull=True)
@@ -49,16 +50,14 @@ def api_tokens_revoke(*, tokens, actor: User | None, origin: str) -> int:
     ]
     count = tokens.update(revoked_at=now())
     if count:
-        audit_event_record(kind="api_token.revoked", actor=actor, detail={"tokens": revoked}, origin=origin)
+        audit_event_record(kind=AuditKind.API_TOKEN_REVOKED, actor=actor, detail={"tokens": revoked}, origin=origin)
     return count
 
 
 @transaction.atomic
 def api_token_revoke_all(*, user: User, actor: User | None = None) -> int:
     """Every token of the user stops working now. Returns how many were still usable."""
-    return api_tokens_revoke(
-        tokens=ApiToken.objects.filter(user=user), actor=actor, origin="command" if actor is None else "admin"
-    )
+    return api_tokens_revoke(tokens=ApiToken.objects.filter(user=user), actor=actor)
 
 
 def _area_or_error(code: str | None, field: str = "area") -> Area | None:
@@ -174,7 +173,7 @@ def _rotate(*, user: User, retiring, actor: User | None, immediately: bool) -> s
         retiring.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=end)).update(expires_at=end)
     new = api_token_issue(user=user, audit=False)
     audit_event_record(
-        kind="api_token.rotated",
+        kind=AuditKind.API_TOKEN_ROTATED,
         actor=actor or user,
         detail={"user": user.username, "old": prefixes, "new": new[:8], "old_valid_until": end.isoformat()},
     )
@@ -196,7 +195,7 @@ def api_token_rotate_user(*, user: User, actor: User | None = None, immediately:
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken, actor: User | None = None) -> None:
     """The token a partner is calling with stops working (the API)."""
-    api_tokens_revoke(tokens=ApiToken.objects.filter(pk=token.pk), actor=actor or token.user, origin="api")
+    api_tokens_revoke(tokens=ApiToken.objects.filter(pk=token.pk), actor=actor or token.user)
 
 
 # --- the second factor (TOTP) ---------------------------------------------------------------------
@@ -222,7 +221,7 @@ def second_factor_confirm(*, user: User, device, token: str) -> bool:
     device.save(update_fields=["confirmed"])
     # One authenticator a user: enrolling anew replaces the old one (a lost phone).
     type(device).objects.filter(user=user).exclude(pk=device.pk).delete()
-    audit_event_record(kind="second_factor.enrolled", actor=user, origin="admin")
+    audit_event_record(kind=AuditKind.SECOND_FACTOR_ENROLLED, actor=user)
     return True
 
 
@@ -232,7 +231,7 @@ def second_factor_reset(*, user: User, actor: User) -> int:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     count, _detail = TOTPDevice.objects.filter(user=user).delete()
-    audit_event_record(kind="second_factor.reset", actor=actor, detail={"user": user.username}, origin="admin")
+    audit_event_record(kind=AuditKind.SECOND_FACTOR_RESET, actor=actor, detail={"user": user.username})
     return count
 
 
@@ -244,7 +243,5 @@ def login_lockout_reset(*, users: list[User], actor: User) -> int:
     from axes.utils import reset
 
     count = sum(reset(username=user.username) for user in users)
-    audit_event_record(
-        kind="login.unlocked", actor=actor, detail={"users": [u.username for u in users]}, origin="admin"
-    )
+    audit_event_record(kind=AuditKind.LOGIN_UNLOCKED, actor=actor, detail={"users": [u.username for u in users]})
     return count

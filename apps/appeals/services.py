@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
+from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
 from apps.core import crypto
 from apps.core.clock import LOCAL_TZ, now
@@ -107,7 +108,7 @@ def _event(appeal: Appeal, *, actor, from_status: str, reason: str, at: dt.datet
     )
 
 
-def _audit(kind: str, appeal: Appeal, *, actor, reason: str, origin: str, **detail) -> None:
+def _audit(kind: AuditKind, appeal: Appeal, *, actor, reason: str, origin: Origin | None, **detail) -> None:
     audit_event_record(
         kind=kind,
         actor=actor,
@@ -154,7 +155,7 @@ def appeal_open(
     description: str,
     caller_phone: str = "",
     name: str = "",
-    origin: str = "api",
+    origin: Origin | None = None,
 ) -> Appeal:
     """Open an appeal for a caller (hotline operators). It is routed at once by SPEC §6 and is due
     `DEADLINE_HOURS[category]` hours from now. `name`, the name the caller gives, is never stored
@@ -210,7 +211,7 @@ def appeal_open(
     reason = RoutingBasis(basis).label
     _event(appeal, actor=actor, from_status="", reason=str(reason), at=t)
     _audit(
-        "appeal.opened",
+        AuditKind.APPEAL_OPENED,
         appeal,
         actor=actor,
         reason=description.strip(),
@@ -243,7 +244,7 @@ def _require_open(appeal: Appeal, allowed=OPEN_STATES) -> None:
 
 
 @transaction.atomic
-def appeal_route(*, actor, appeal_id, to: Organisation | str, reason: str, origin: str = "api") -> Appeal:
+def appeal_route(*, actor, appeal_id, to: Organisation | str, reason: str, origin: Origin | None = None) -> Appeal:
     """Re-route an appeal by hand (the hotline centre that opened it) to another community or a
     CDC, with the reason. Work already started there starts again at the new organisation."""
     access.require(actor, "appeal.route")
@@ -266,7 +267,7 @@ def appeal_route(*, actor, appeal_id, to: Organisation | str, reason: str, origi
     appeal.save(update_fields=["routed_to", "routing_basis", "status", "updated_at"])
     _event(appeal, actor=actor, from_status=previous_status, reason=reason, at=t)
     _audit(
-        "appeal.routed",
+        AuditKind.APPEAL_ROUTED,
         appeal,
         actor=actor,
         reason=reason,
@@ -294,7 +295,7 @@ def _appeal_for_handler(actor, appeal_id) -> Appeal:
 
 
 @transaction.atomic
-def appeal_start(*, actor, appeal_id, note: str = "", origin: str = "api") -> Appeal:
+def appeal_start(*, actor, appeal_id, note: str = "", origin: Origin | None = None) -> Appeal:
     """The organisation the appeal is routed to starts work on it (routed → in progress)."""
     appeal = _appeal_for_handler(actor, appeal_id)
     _require_open(appeal, (AppealStatus.ROUTED,))
@@ -303,7 +304,7 @@ def appeal_start(*, actor, appeal_id, note: str = "", origin: str = "api") -> Ap
     appeal.save(update_fields=["status", "updated_at"])
     note = (note or "").strip()
     _event(appeal, actor=actor, from_status=AppealStatus.ROUTED, reason=note, at=t)
-    _audit("appeal.started", appeal, actor=actor, reason=note, origin=origin)
+    _audit(AuditKind.APPEAL_STARTED, appeal, actor=actor, reason=note, origin=origin)
     return appeal
 
 
@@ -315,7 +316,7 @@ def appeal_resolve(
     resolution: str,
     release_popups: bool = False,
     checklist: dict | None = None,
-    origin: str = "api",
+    origin: Origin | None = None,
 ) -> tuple[Appeal, dict | None]:
     """Resolve an appeal (the community workers of the community it is routed to, or CDC officers
     for one routed to a CDC), writing the resolution for the caller. With `release_popups` the
@@ -347,7 +348,7 @@ def appeal_resolve(
     previous = _close(appeal, status=AppealStatus.RESOLVED, resolution=resolution, at=t)
     _event(appeal, actor=actor, from_status=previous, reason=resolution, at=t)
     _audit(
-        "appeal.resolved",
+        AuditKind.APPEAL_RESOLVED,
         appeal,
         actor=actor,
         reason=resolution,
@@ -360,7 +361,7 @@ def appeal_resolve(
 
 
 @transaction.atomic
-def appeal_reject(*, actor, appeal_id, reason: str, origin: str = "api") -> Appeal:
+def appeal_reject(*, actor, appeal_id, reason: str, origin: Origin | None = None) -> Appeal:
     """Close an appeal without a change (not a status problem, a duplicate call…), with the
     reason given to the caller: by the organisation it is routed to, or by the hotline centre
     that opened it."""
@@ -373,7 +374,7 @@ def appeal_reject(*, actor, appeal_id, reason: str, origin: str = "api") -> Appe
     t = now()
     previous = _close(appeal, status=AppealStatus.REJECTED, resolution=reason, at=t)
     _event(appeal, actor=actor, from_status=previous, reason=reason, at=t)
-    _audit("appeal.rejected", appeal, actor=actor, reason=reason, origin=origin, from_status=previous)
+    _audit(AuditKind.APPEAL_REJECTED, appeal, actor=actor, reason=reason, origin=origin, from_status=previous)
     return appeal
 
 
@@ -443,7 +444,7 @@ def appeal_itinerary_record(
     places: list[dict],
     entered_beijing_at: dt.datetime | None = None,
     reason: str,
-    origin: str = "api",
+    origin: Origin | None = None,
 ):
     """Record the caller's itinerary, verified county by county on the call, as a declaration made
     on their behalf (SPEC §4, §6) by an operator of the centre that opened the appeal. It is the
@@ -494,7 +495,7 @@ def appeal_itinerary_record(
         at=t,
     )
     _audit(
-        "appeal.itinerary_recorded",
+        AuditKind.APPEAL_ITINERARY_RECORDED,
         appeal,
         actor=actor,
         reason=reason,
@@ -529,7 +530,7 @@ def _refusal(offending: list, appeal: Appeal) -> OnCallRefused:
 
 
 @transaction.atomic
-def appeal_release_on_call(*, actor, appeal_id, reason: str, checklist: dict, origin: str = "api"):
+def appeal_release_on_call(*, actor, appeal_id, reason: str, checklist: dict, origin: Origin | None = None):
     """Release popup ③ on the call (SPEC §6), by an operator of the centre that opened the appeal,
     with the reason and the full checklist (SPEC §5), when every piece of its evidence in the
     current status reasons is a city-precision stay covered by the itinerary recorded on this
@@ -580,7 +581,7 @@ def appeal_release_on_call(*, actor, appeal_id, reason: str, checklist: dict, or
         at=t,
     )
     _audit(
-        "appeal.released_on_call",
+        AuditKind.APPEAL_RELEASED_ON_CALL,
         appeal,
         actor=actor,
         reason=reason,

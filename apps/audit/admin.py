@@ -2,15 +2,21 @@
 seen, never added, changed or deleted here (SPEC §5, §7). Auditors see all of it, so these lists
 are not limited to the persons a user may see."""
 
+import datetime as dt
 import json
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import Q
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.choices import Role
 from apps.core.admin import AppendOnlyMixin, BaseAdmin, BigTableMixin, PersonIdSearchMixin, pretty_json
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.exports import csv_response
 
+from .choices import AuditKind
 from .models import AccessLog, AuditEvent
 from .services import audit_event_record
 
@@ -28,10 +34,9 @@ def _export(request, queryset, name: str, header: list[str], row):
     total = queryset.count()
     shown = queryset.order_by("at", "id")[:EXPORT_MAX_ROWS]
     audit_event_record(
-        kind="audit.exported",
+        kind=AuditKind.AUDIT_EXPORTED,
         actor=request.user,
         detail={"list": name, "rows": min(total, EXPORT_MAX_ROWS), "selected": total},
-        origin="admin",
     )
 
     def rows():
@@ -44,11 +49,90 @@ def _export(request, queryset, name: str, header: list[str], row):
     return csv_response(f"{name}-{stamp}.csv", header, rows())
 
 
+class DateRangeFilter(admin.DateFieldListFilter):
+    """The admin's date links (today, past 7 days, this month, this year) and a from / to form of
+    dates, both days in Beijing time and the "to" day included; no query over the table to offer
+    them (a date hierarchy's would be a DISTINCT over every row)."""
+
+    template = "audit/admin/date_range_filter.html"
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.lookup_kwarg_to = f"{field_path}__lte"
+        for key in [key for key, value in params.items() if key.startswith(f"{field_path}__")]:
+            if all(v == "" for v in (params[key] if isinstance(params[key], list) else [params[key]])):
+                params.pop(key)  # an empty input of the form: no bound
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+    def expected_parameters(self):
+        return [*super().expected_parameters(), self.lookup_kwarg_to]
+
+    @staticmethod
+    def _bound(value: str, *, after: bool) -> dt.datetime:
+        """A day's start in Beijing time (the next day's with `after`), or a moment as written
+        (the links write aware moments; a naive one is Beijing time)."""
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            return dt.datetime.combine(day + dt.timedelta(days=1 if after else 0), dt.time(), LOCAL_TZ)
+        moment = parse_datetime(value)
+        if moment is None:
+            raise ValueError(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+    def queryset(self, request, queryset):
+        bounds = Q()
+        try:
+            for key, values in self.used_parameters.items():
+                value = values[-1] if isinstance(values, list) else values
+                if key == self.lookup_kwarg_since:
+                    bounds &= Q(**{key: self._bound(value, after=False)})
+                elif key == self.lookup_kwarg_until:
+                    bounds &= Q(**{key: self._bound(value, after=False)})
+                elif key == self.lookup_kwarg_to:  # the day given included: before the next one
+                    bounds &= Q(**{self.lookup_kwarg_until: self._bound(value, after=len(value) == 10)})
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        return queryset.filter(bounds)
+
+    def choices(self, changelist):
+        def day(key):
+            value = self.date_params.get(key, "")
+            return value if len(value) == 10 and parse_date(value) else ""
+
+        self.range_form = {
+            "since_name": self.lookup_kwarg_since,
+            "since": day(self.lookup_kwarg_since),
+            "to_name": self.lookup_kwarg_to,
+            "to": day(self.lookup_kwarg_to),
+            "hidden": [(k, v) for k, v in changelist.params.items() if not k.startswith(self.field_generic)],
+        }
+        yield from super().choices(changelist)
+
+
+class StaffActorFilter(admin.RelatedFieldListFilter):
+    """The staff who made changes (partner systems' service accounts left out of the list), and
+    "-" for the events no one made (tasks, commands)."""
+
+    def field_choices(self, field, request, model_admin):
+        return field.get_choices(include_blank=False, ordering=("username",), limit_choices_to=~Q(role=Role.PARTNER))
+
+
+class OrganisationFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return field.get_choices(include_blank=False, ordering=("code",))
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseAdmin):
+    # `kind` and `origin` are shown by their labels (their choices).
     list_display = ("at", "kind", "actor", "actor_org", "person", "origin", "short_reason")
-    # No filter on `kind`: its choices would need a DISTINCT over the whole table on every load.
-    list_filter = ("origin", "at")
+    # Every filter's choices are known without reading the table (the kinds are AuditKind).
+    list_filter = (
+        "kind",
+        ("actor", StaffActorFilter),
+        ("actor_org", OrganisationFilter),
+        "origin",
+        ("at", DateRangeFilter),
+    )
     search_fields = ("kind__exact", "actor__username")
     search_help_text = _("The event kind, the staff user name, or the person's full ID number or reference.")
     list_select_related = ("actor", "actor_org", "person")
@@ -97,7 +181,7 @@ class AuditEventAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseA
 @admin.register(AccessLog)
 class AccessLogAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseAdmin):
     list_display = ("at", "actor", "person", "via", "why")
-    list_filter = ("via", "at")
+    list_filter = ("via", ("actor", StaffActorFilter), ("at", DateRangeFilter))
     search_fields = ("actor__username",)
     search_help_text = _("The staff user name, or the person's full ID number or reference.")
     list_select_related = ("actor", "person")

@@ -5,13 +5,18 @@ from django.utils.translation import gettext as _
 from apps.accounts import access
 from apps.core.errors import NotFoundInJurisdiction
 
+from .choices import AuditKind
 from .models import AccessLog, AuditEvent
 
+# The `kind` of a look-up in the person's audit (a manual change's is its AuditKind).
+LOOKUP_KIND = "lookup"
 
-def person_audit(*, user, person_ref: str, limit: int = 10_000) -> tuple[object, list[dict]]:
+
+def person_audit(*, user, person_ref: str, kind: str | None = None, limit: int = 10_000) -> tuple[object, list[dict]]:
     """Every manual change and staff look-up of one person, oldest first: `kind`, `actor`
     (username), `at`, `reason` (changes) or `why` (look-ups), and `detail` (the checklist, the
-    status before and after). Only auditors (and superusers) read it."""
+    status before and after). Only auditors (and superusers) read it. With `kind` (an AuditKind
+    value, or "lookup"), only the entries of that kind."""
     from apps.people.models import Person
 
     access.require(user, "audit.read")
@@ -20,6 +25,10 @@ def person_audit(*, user, person_ref: str, limit: int = 10_000) -> tuple[object,
         raise NotFoundInJurisdiction(_("No such person."))
     events = AuditEvent.objects.filter(person=person).select_related("actor", "actor_org").order_by("at", "pk")
     looks = AccessLog.objects.filter(person=person).select_related("actor").order_by("at", "pk")
+    if kind == LOOKUP_KIND:
+        events = events.none()
+    elif kind:
+        events, looks = events.filter(kind=AuditKind(kind)), looks.none()
     entries = [
         {
             "id": f"change-{e.pk}",
@@ -36,7 +45,7 @@ def person_audit(*, user, person_ref: str, limit: int = 10_000) -> tuple[object,
     entries += [
         {
             "id": f"lookup-{a.pk}",
-            "kind": "lookup",
+            "kind": LOOKUP_KIND,
             "actor": a.actor.username,
             "organisation": None,
             "at": a.at,

@@ -22,9 +22,11 @@ from apps.accounts import access
 from apps.accounts.models import Organisation
 from apps.areas.models import Area
 from apps.areas.selectors import policy_at
+from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AuditEvent
 from apps.core.clock import now
 from apps.core.errors import DomainError, NotFoundInJurisdiction
+from apps.core.origin import current_origin
 from apps.evidence.choices import EvidenceOrigin, OrderKind
 from apps.evidence.models import Ingestion, ObservationOrder, ingestions_settled
 from apps.people.models import Person
@@ -91,16 +93,19 @@ def _require_checklist(checklist: dict) -> dict:
     return {item: True for item in CHECKLIST}
 
 
-def _audit(*, kind: str, actor, person, reason: str, detail: dict, origin: str, at: dt.datetime) -> AuditEvent:
+def _audit(
+    *, kind: AuditKind, actor, person, reason: str, detail: dict, origin: Origin | None, at: dt.datetime
+) -> AuditEvent:
+    """An audit event to bulk-create or save: `origin` the context's unless given."""
     return AuditEvent(
-        kind=kind,
+        kind=AuditKind(kind),
         actor=actor,
         actor_org_id=getattr(actor, "organisation_id", None),
         person=person,
         at=at,
         reason=reason,
         detail=detail,
-        origin=origin,
+        origin=Origin(origin) if origin else current_origin(),
     )
 
 
@@ -141,7 +146,7 @@ def popups_release(
     checklist: dict,
     numbers: Iterable[int] | None = None,
     files: Sequence = (),
-    origin: str = "admin",
+    origin: Origin | None = None,
     strict: bool = False,
     on_call: OnCall | None = None,
 ) -> ReleaseOutcome:
@@ -230,7 +235,7 @@ def popups_release(
         after = by_person[pid][0].status_after
         events.append(
             _audit(
-                kind="popup.released",
+                kind=AuditKind.POPUP_RELEASED,
                 actor=actor,
                 person=persons[pid],
                 reason=reason,
@@ -259,7 +264,7 @@ def _on_call_detail(appeal) -> dict:
 
 
 def popup_release(
-    *, actor, popup_id, reason: str, checklist: dict, files: Sequence = (), origin: str = "api"
+    *, actor, popup_id, reason: str, checklist: dict, files: Sequence = (), origin: Origin | None = None
 ) -> ReleaseOutcome:
     """Release one popup episode (API.md `POST /api/v1/popups/{id}/release/`)."""
     access.require(actor, "popup.release")
@@ -309,7 +314,7 @@ def order_start(
     starts_at: dt.datetime | None = None,
     ends_at: dt.datetime | None = None,
     reason: str,
-    origin: str = "api",
+    origin: Origin | None = None,
 ) -> tuple[ObservationOrder, dict]:
     """Start an observation order (SPEC §3, §5): home observation (community workers, CDC) or
     centralised observation (CDC). Returns the order and the person's status after."""
@@ -345,7 +350,7 @@ def order_start(
     )
     after = status_payload(person, status_refresh(person_id=person.pk))
     _audit(
-        kind="order.started",
+        kind=AuditKind.ORDER_STARTED,
         actor=actor,
         person=person,
         reason=reason,
@@ -357,7 +362,7 @@ def order_start(
 
 
 @transaction.atomic
-def order_end(*, actor, order_id, reason: str, origin: str = "api") -> tuple[ObservationOrder, dict]:
+def order_end(*, actor, order_id, reason: str, origin: Origin | None = None) -> tuple[ObservationOrder, dict]:
     """End an active observation order now (a manual change by its issuer's organisation or the
     CDC). Returns the order and the person's status after."""
     access.require(actor, "order.end")
@@ -379,7 +384,7 @@ def order_end(*, actor, order_id, reason: str, origin: str = "api") -> tuple[Obs
     order.save(update_fields=["ended_at", "ended_by", "end_reason"])
     after = status_payload(person, status_refresh(person_id=person.pk))
     _audit(
-        kind="order.ended",
+        kind=AuditKind.ORDER_ENDED,
         actor=actor,
         person=person,
         reason=reason,
@@ -405,7 +410,7 @@ def person_change(
     community=UNCHANGED,
     birth_date: dt.date | None = None,
     phones: Sequence[PhoneInput] = (),
-    origin: str = "api",
+    origin: Origin | None = None,
 ) -> tuple[Person, dict]:
     """A staff change to a person's record, a manual change (SPEC §5, §7). Staff never create a
     person here, and never change one they cannot see: an unknown ID number, or a person outside
@@ -451,7 +456,7 @@ def person_change(
     person = outcome.person
     after = status_payload(person, status_refresh(person_id=person.pk))
     _audit(
-        kind="person.changed",
+        kind=AuditKind.PERSON_CHANGED,
         actor=actor,
         person=person,
         reason=reason,
@@ -527,7 +532,7 @@ def registration_decide(
     note: str,
     observation_days: int | None = None,
     checklist: dict | None = None,
-    origin: str = "admin",
+    origin: Origin | None = None,
 ) -> CommunityRegistration:
     """The community decides: home observation (an order from the arrival for `observation_days`,
     by default the policy's look-back window) or no isolation (releasing the popups that are due,
@@ -566,7 +571,7 @@ def registration_decide(
     registration._change_reason = note
     registration.save()
     _audit(
-        kind="registration.decided",
+        kind=AuditKind.REGISTRATION_DECIDED,
         actor=actor,
         person=registration.person,
         reason=note,
@@ -582,7 +587,7 @@ def registration_decide(
 
 @transaction.atomic
 def itinerary_verify(
-    *, actor, person: Person, note: str, remote: bool = False, declaration=None, origin: str = "admin"
+    *, actor, person: Person, note: str, remote: bool = False, declaration=None, origin: Origin | None = None
 ) -> ItineraryVerification:
     """Record that a worker verified the person's itinerary (remotely, for a person who cannot
     come in — the "dead loop" of the seeds — or in person). It is the first item of a release's
@@ -596,7 +601,7 @@ def itinerary_verify(
         person=person, verified_by=actor, verified_at=t, declaration=declaration, remote=remote, note=note
     )
     _audit(
-        kind="itinerary.verified",
+        kind=AuditKind.ITINERARY_VERIFIED,
         actor=actor,
         person=person,
         reason=note,
@@ -638,7 +643,7 @@ def record_corrected(
     fields: Sequence[str],
     created: bool = False,
     previous_person_id: int | None = None,
-    origin: str = "admin",
+    origin: Origin | None = None,
 ) -> AuditEvent:
     """A record corrected (or added) by hand, after the admin saved it (SPEC §5: correcting a
     record is a manual change). Only superusers correct records. Appends the audit event — the
@@ -664,7 +669,7 @@ def record_corrected(
     elif getattr(obj, "area_id", None) and not hasattr(obj, "person_id"):
         status_fanout_areas(county_codes=[obj.area_id])
     event = _audit(
-        kind="record.added" if created else "record.corrected",
+        kind=AuditKind.RECORD_ADDED if created else AuditKind.RECORD_CORRECTED,
         actor=actor,
         person=obj if isinstance(obj, Person) else getattr(obj, "person", None),
         reason=reason,

@@ -35,10 +35,11 @@ DEFAULT_ORIGIN = Origin.API
 _current: ContextVar[Origin | None] = ContextVar("healthkit_origin", default=None)
 
 
-def current_origin() -> Origin:
-    """The origin of the request, task or command running now (DEFAULT_ORIGIN outside them)."""
+def current_origin(default: Origin = DEFAULT_ORIGIN) -> Origin:
+    """The origin of the request, task or command running now (`default` outside them: a job
+    that only ever runs in the background passes Origin.TASK)."""
     value = _current.get()
-    return DEFAULT_ORIGIN if value is None else value
+    return default if value is None else value
 
 
 def origin_enter(value: Origin | str) -> Token:

@@ -26,6 +26,7 @@ from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
 from apps.areas.selectors import policy_at
+from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
 from apps.core.clock import now
 from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted
@@ -128,7 +129,7 @@ def _validate(guest: GuestInput, t: dt.datetime) -> dt.datetime:
     return checked_in_at
 
 
-def _check_in(*, actor, hotel: Organisation, guest: GuestInput, origin: str) -> tuple[HotelStay, dict]:
+def _check_in(*, actor, hotel: Organisation, guest: GuestInput, origin: Origin | None) -> tuple[HotelStay, dict]:
     """Write one check-in (no recomputation). Returns the hotel stay and the status before."""
     t = now()
     checked_in_at = _validate(guest, t)
@@ -137,7 +138,7 @@ def _check_in(*, actor, hotel: Organisation, guest: GuestInput, origin: str) -> 
     person, created = person_ensure(id_type=guest.id_type, id_number=guest.id_number, name=guest.name)
     if created:
         audit_event_record(
-            kind="person.created",
+            kind=AuditKind.PERSON_CREATED,
             actor=actor,
             person=person,
             reason=_("hotel check-in of a guest not yet on record"),
@@ -242,9 +243,9 @@ def _answer(hotel_stay: HotelStay, status_after: dict) -> str:
     return text
 
 
-def _audit_check_in(actor, hotel_stay: HotelStay, before: dict, after: dict, origin: str) -> None:
+def _audit_check_in(actor, hotel_stay: HotelStay, before: dict, after: dict, origin: Origin | None) -> None:
     audit_event_record(
-        kind="hotel.checked_in",
+        kind=AuditKind.HOTEL_CHECKED_IN,
         actor=actor,
         person=hotel_stay.person,
         reason=_("hotel check-in"),
@@ -268,7 +269,7 @@ def _audit_check_in(actor, hotel_stay: HotelStay, before: dict, after: dict, ori
 
 @transaction.atomic
 def hotel_check_in(
-    *, actor, guest: GuestInput, hotel: Organisation | None = None, origin: str = "api"
+    *, actor, guest: GuestInput, hotel: Organisation | None = None, origin: Origin | None = None
 ) -> CheckInOutcome:
     """Check a guest in at the actor's hotel (SPEC §4). Returns what it did and the status after;
     a guest already checked in at this hotel answers 409."""
@@ -288,7 +289,7 @@ def hotel_check_in_bulk(
     guests: list[tuple[int, GuestInput]],
     rejected: dict[int, dict[str, list[str]]] | None = None,
     hotel: Organisation | None = None,
-    origin: str = "admin",
+    origin: Origin | None = None,
 ) -> BulkOutcome:
     """Check in a guest list all or nothing: each row is tried (so every bad row is reported, by
     its row number), and when any row fails — or was already `rejected` when the file was read —
@@ -336,7 +337,7 @@ def hotel_stay_for(actor, hotel_stay_id) -> HotelStay:
 
 @transaction.atomic
 def hotel_check_out(
-    *, actor, hotel_stay_id, checked_out_at: dt.datetime | None = None, origin: str = "api"
+    *, actor, hotel_stay_id, checked_out_at: dt.datetime | None = None, origin: Origin | None = None
 ) -> tuple[HotelStay, dict]:
     """Check a guest out: ends the hotel stay and the stay at the hotel. What the check-in
     verified stays verified (SPEC §4). Returns the hotel stay and the status after."""
@@ -375,7 +376,7 @@ def hotel_check_out(
         hotel_stay.stay.save(update_fields=["departed_at"])
     after = status_payload(person, status_refresh(person_id=person.pk))
     audit_event_record(
-        kind="hotel.checked_out",
+        kind=AuditKind.HOTEL_CHECKED_OUT,
         actor=actor,
         person=person,
         reason=_("hotel check-out"),

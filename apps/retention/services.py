@@ -67,10 +67,12 @@ from apps.appeals.choices import AppealStatus
 from apps.appeals.models import Appeal
 from apps.areas.models import PolicyVersion
 from apps.areas.selectors import policy_at
+from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AccessLog, AuditEvent
 from apps.audit.services import audit_event_record
 from apps.core import clock
 from apps.core.db import RETENTION_LOCK, advisory_try_lock
+from apps.core.origin import current_origin
 from apps.evidence.choices import StaySource
 from apps.evidence.models import Ingestion, Stay
 from apps.people.models import Phone
@@ -81,7 +83,7 @@ from .db import purge_call
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 10_000
-AUDIT_KIND = "retention.purged"
+AUDIT_KIND = AuditKind.RETENTION_PURGED
 # A phone kept for the audit gets this prefix and its id as `number_hash`: unique per row (the
 # person/number/channel constraint holds) and never equal to a stay's phone hash.
 ERASED_NUMBER_PREFIX = "erased:"
@@ -132,7 +134,8 @@ def _report(purge: str, count: int, *, cutoff: dt.datetime, dry_run: bool, **det
             actor=None,
             reason=_("Retention purge: %(purge)s") % {"purge": purge},
             detail={"purge": purge, "count": count, "cutoff": cutoff.isoformat(), **detail},
-            origin="task",
+            # The beat task, or the purge_expired command; a direct call is a background job too.
+            origin=current_origin(default=Origin.TASK),
         )
     return count
 
@@ -258,7 +261,9 @@ def purge_unbound_phones(*, now: dt.datetime | None = None, dry_run: bool = Fals
     since = candidates.aggregate(m=Min("created_at"))["m"]
     cited = set()
     if not dry_run:
-        cited = _cited_ids(since=since, model="people.phone", kinds=("record.corrected", "record.added"))
+        cited = _cited_ids(
+            since=since, model="people.phone", kinds=(AuditKind.RECORD_CORRECTED, AuditKind.RECORD_ADDED)
+        )
 
     def apply(ids: list[int]) -> int:
         # Re-check the condition, locking the rows: the number may have been bound again meanwhile.
