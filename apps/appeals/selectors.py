@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from apps.core.clock import LOCAL_TZ as _TZ
-from apps.core.clock import now
+from apps.core.clock import local_iso, now
 from apps.status.engine.rules.common import fmt
 
 from .choices import OPEN_STATES
@@ -62,11 +61,6 @@ def appeal_json(appeal: Appeal, at: dt.datetime, *, events: bool = False) -> dic
             for e in appeal.events.select_related("routed_to", "actor").order_by("at", "pk")
         ]
     return body
-
-
-def local_iso(moment) -> str:
-    """A moment as ISO 8601 with the Beijing offset (API.md: times with offset)."""
-    return moment.astimezone(_TZ).isoformat()
 
 
 # --- the hotline on the call (SPEC §6) -----------------------------------------------------------

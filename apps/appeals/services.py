@@ -22,7 +22,7 @@ from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
 from apps.core import crypto
 from apps.core.clock import LOCAL_TZ, now
-from apps.core.errors import DomainError, NotFoundInJurisdiction
+from apps.core.errors import Conflict, NotFoundInJurisdiction
 from apps.core.masking import mask_phone
 from apps.people.selectors import person_by_id
 from apps.people.services import phone_normalise
@@ -31,12 +31,6 @@ from .choices import DEADLINE_HOURS, OPEN_STATES, AppealStatus, Category, Channe
 from .models import Appeal, AppealEvent
 
 ROUTABLE_KINDS = (OrgKind.COMMUNITY, OrgKind.CDC)
-
-
-class Conflict(DomainError):
-    """The request is valid but the appeal has moved on (HTTP 409)."""
-
-    status_code = 409
 
 
 # --- routing ------------------------------------------------------------------------------------

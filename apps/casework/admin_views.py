@@ -2,31 +2,31 @@
 panel of the person page (status and reasons, evidence timeline, actions) and one small form per
 manual change.
 
-The views are thin: the access layer decides who may act on whom (role → 403, jurisdiction →
-404, role first), the services make each change and write its audit, the selectors read. Every
-look-up of a person's page is logged with why (the work item it came from)."""
+Every action is an `apps.core.admin_actions.ActionView`: the access layer decides who may act on
+whom (role → 403, jurisdiction → 404, role first) when the page loads, the service makes the
+change and writes its audit, its field errors land next to the fields with the typed input kept.
+Every look-up of a person's page is logged with why (the work item it came from), which the
+action pages carry through their POST back to the person page."""
 
 import datetime as dt
 from collections import Counter
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from apps.accounts import access
 from apps.accounts.choices import OrgKind, Role
 from apps.accounts.models import Organisation
 from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
+from apps.core.admin_actions import ActionView, Done
 from apps.core.clock import LOCAL_TZ
-from apps.core.errors import NotFoundInJurisdiction, NotPermitted, TooManyLookups
+from apps.core.errors import NotFoundInJurisdiction, NotPermitted
 from apps.evidence.choices import OrderKind
 from apps.evidence.models import ItineraryDeclaration, ObservationOrder
 from apps.people.models import Person
@@ -47,7 +47,6 @@ from .forms import (
     RegistrationDecisionForm,
     RevealForm,
     VerificationForm,
-    add_service_errors,
 )
 from .models import CommunityRegistration
 from .selectors import EVIDENCE_KINDS, QUEUE_POPUP, person_timeline, work_queue
@@ -60,77 +59,57 @@ QUEUE_KINDS = ("popup", "registration", "appeal")
 # --- shared -------------------------------------------------------------------------------------
 
 
-def casework_view(view):
-    """An admin view of casework: staff only (the admin's login), the access layer's refusals as
-    403 and 404 pages."""
-
-    @wraps(view)
-    def translated(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotPermitted as exc:
-            raise PermissionDenied(exc.message) from exc
-        except NotFoundInJurisdiction as exc:
-            raise Http404(exc.message) from exc
-
-    return admin.site.admin_view(translated)
-
-
 def person_url(person_id: int, why: str = "") -> str:
     """The person page; `why` is logged as the reason of the look-up."""
     url = reverse("admin:people_person_change", args=[person_id])
     return f"{url}?{urlencode({'why': why})}" if why else url
 
 
-def _why(request) -> str:
-    return (request.POST.get("why") or request.GET.get("why") or "").strip()[:300]
-
-
-def _visible_person(request, ref: str, action: str) -> Person:
+def visible_person(user, ref: str, action: str) -> Person:
     """The person `ref`, when the user's role may take `action` (403) on them (404)."""
-    access.require(request.user, action)
-    person = Person.objects.visible_to(request.user).filter(ref=ref).first()
+    access.require(user, action)
+    person = Person.objects.visible_to(user).filter(ref=ref).first()
     if person is None:
         raise NotFoundInJurisdiction(_("No such person."))
     return person
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> TemplateResponse:
-    return TemplateResponse(request, template, {**admin.site.each_context(request), **context}, status=status)
-
-
-def _action_page(request, *, title, person, form, submit, why, status=200, intro="", danger=False):
-    """One action's form, with the person's masked identity and status: a look-up of the person,
-    logged (SPEC §7) when the page is opened, with the work item it came from or the action."""
-    if request.method == "GET":
-        access_log_record(actor=request.user, person=person, why=why or str(title), via="admin")
-    row = status_current(person_id=person.pk)
-    return _render(
-        request,
-        "admin/casework/action_form.html",
-        {
-            "title": title,
-            "person": person,
-            "state": row.state,
-            "state_label": STATE_LABEL[row.state],
-            "form": form,
-            "submit": submit,
-            "why": why,
-            "intro": intro,
-            "danger": danger,
-            "back_url": person_url(person.pk, why),
-        },
-        status=status,
-    )
-
-
-def _done(request, person_id: int, why: str, message: str) -> HttpResponseRedirect:
-    messages.success(request, message)
-    return redirect(person_url(person_id, why))
-
-
 def _state_after(status: dict) -> str:
     return _("Status now: %(label)s.") % {"label": status["label"]}
+
+
+class PersonAction(ActionView):
+    """An action on one person's case, opened from their page: the form under the person's masked
+    identity and status. Opening it is a look-up of the person, logged (SPEC §7) with the work
+    item it came from, or the action; done, it goes back to the person page with that why."""
+
+    template_name = "admin/casework/action_form.html"
+    submit = ""
+    intro = ""
+    danger = False
+    person: Person
+
+    def opened(self):
+        access_log_record(actor=self.request.user, person=self.person, why=self.why or str(self.title), via="admin")
+
+    def success_url(self) -> str:
+        return person_url(self.person.pk, self.why)
+
+    def get_intro(self) -> str:
+        return self.intro
+
+    def get_context_data(self, form) -> dict:
+        row = status_current(person_id=self.person.pk)
+        return {
+            **super().get_context_data(form),
+            "person": self.person,
+            "state": row.state,
+            "state_label": STATE_LABEL[row.state],
+            "submit": self.submit,
+            "intro": self.get_intro(),
+            "danger": self.danger,
+            "back_url": person_url(self.person.pk, self.why),
+        }
 
 
 # --- login: community workers land on their queue ------------------------------------------------
@@ -172,63 +151,54 @@ def _skipped_message(skipped: dict[int, str]) -> str:
     }
 
 
-def queue(request):
+class QueueView(ActionView):
     """The work queue (SPEC §5–7): persons with popup ③, pending registrations and appeals routed
     to the user's organisation, oldest first, with counts; tick popup rows to release them in
     bulk with one reason and the checklist (one release and one audit event per person)."""
-    access.require(request.user, QUEUE_ACTION)
-    form = BulkReleaseForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                outcome = services.popups_release(
-                    actor=request.user,
-                    person_ids=form.cleaned_data["person"],
-                    reason=form.cleaned_data["reason"],
-                    checklist=form.checklist(),
-                    numbers=[QUEUE_POPUP],
-                    origin="admin",
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except services.Busy as exc:
-                form.add_error(None, exc.message)
-                status = 503
-            else:
-                released = outcome.released_persons
-                messages.add_message(
-                    request,
-                    messages.SUCCESS if released else messages.WARNING,
-                    ngettext(
-                        "Popup %(popup)s released for %(count)d person.",
-                        "Popup %(popup)s released for %(count)d persons.",
-                        released,
-                    )
-                    % {"popup": CIRCLED[QUEUE_POPUP], "count": released},
-                )
-                if outcome.skipped:
-                    messages.warning(request, _skipped_message(outcome.skipped))
-                return redirect(request.get_full_path())
 
-    kind = request.GET.get("kind") if request.GET.get("kind") in QUEUE_KINDS else ""
-    work = work_queue(request.user)
-    rows = [
-        {"item": item, "url": person_url(item.person_id, _queue_why(item))}
-        for item in work.items
-        if not kind or item.kind == kind
-    ]
-    ticked = set(form.data.getlist("person")) if form.is_bound else set()
-    return _render(
-        request,
-        "admin/casework/queue.html",
-        {
-            "title": _("Work queue"),
+    form_class = BulkReleaseForm
+    template_name = "admin/casework/queue.html"
+    title = gettext_lazy("Work queue")
+
+    def load(self):
+        access.require(self.request.user, QUEUE_ACTION)
+
+    def perform(self, form) -> Done:
+        outcome = services.popups_release(
+            actor=self.request.user,
+            person_ids=form.cleaned_data["person"],
+            reason=form.cleaned_data["reason"],
+            checklist=form.checklist(),
+            numbers=[QUEUE_POPUP],
+            origin="admin",
+        )
+        released = outcome.released_persons
+        return Done(
+            ngettext(
+                "Popup %(popup)s released for %(count)d person.",
+                "Popup %(popup)s released for %(count)d persons.",
+                released,
+            )
+            % {"popup": CIRCLED[QUEUE_POPUP], "count": released},
+            level=messages.SUCCESS if released else messages.WARNING,
+            also=((messages.WARNING, _skipped_message(outcome.skipped)),) if outcome.skipped else (),
+        )
+
+    def get_context_data(self, form) -> dict:
+        request = self.request
+        kind = request.GET.get("kind") if request.GET.get("kind") in QUEUE_KINDS else ""
+        work = work_queue(request.user)
+        rows = [
+            {"item": item, "url": person_url(item.person_id, _queue_why(item))}
+            for item in work.items
+            if not kind or item.kind == kind
+        ]
+        return {
+            **super().get_context_data(form),
             "rows": rows,
             "counts": work.counts,
             "kind": kind,
-            "form": form,
-            "ticked": ticked,
+            "ticked": set(form.data.getlist("person")) if form.is_bound else set(),
             "popup_label": CIRCLED[QUEUE_POPUP],
             "kinds": [
                 ("", _("All"), sum(work.counts[k] for k in QUEUE_KINDS)),
@@ -236,9 +206,7 @@ def queue(request):
                 ("registration", _("Registrations"), work.counts["registration"]),
                 ("appeal", _("Appeals"), work.counts["appeal"]),
             ],
-        },
-        status=status,
-    )
+        }
 
 
 # --- the person page -------------------------------------------------------------------------------
@@ -357,327 +325,276 @@ def person_case_panel(request, person: Person, why: str) -> dict:
 # --- the actions ------------------------------------------------------------------------------------
 
 
-def release(request, ref: str):
+class ReleaseView(PersonAction):
     """Release one active popup of the person, after verification (SPEC §5)."""
-    person = _visible_person(request, ref, "popup.release")
-    why = _why(request)
-    status_current(person_id=person.pk)  # popups that have cleared on their own are not offered
-    popups = list(Popup.objects.filter(person=person, ended_at__isnull=True).order_by("number"))
-    if not popups:
-        messages.info(request, _("This person has no active popup to release."))
-        return redirect(person_url(person.pk, why))
-    choices = [(p, POPUP_TITLE.get(p.number, "")) for p in popups]
-    form = PopupReleaseForm(
-        request.POST if request.method == "POST" else None,
-        request.FILES if request.method == "POST" else None,
-        popups=choices,
-    )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                outcome = services.popup_release(
-                    actor=request.user,
-                    popup_id=data["popup"],
-                    reason=data["reason"],
-                    checklist=form.checklist(),
-                    files=data["files"],
-                    origin="admin",
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except (services.Conflict, services.Busy) as exc:
-                form.add_error(None, exc.message)
-                status = exc.status_code
-            else:
-                (after,) = outcome.statuses.values()
-                number = next(p.number for p in popups if p.pk == data["popup"])
-                message = _("Popup %(popup)s released.") % {"popup": CIRCLED.get(number, number)}
-                return _done(request, person.pk, why, f"{message} {_state_after(after)}")
-    guidance = " ".join(f"{CIRCLED[p.number]} {POPUP_GUIDANCE.get(p.number, '')}" for p in popups if p.number == 3)
-    return _action_page(
-        request,
-        title=_("Release a popup"),
-        person=person,
-        form=form,
-        submit=_("Release"),
-        why=why,
-        status=status,
-        intro=guidance,
-    )
+
+    form_class = PopupReleaseForm
+    title = gettext_lazy("Release a popup")
+    submit = gettext_lazy("Release")
+
+    def load(self, ref: str):
+        self.person = person = visible_person(self.request.user, ref, "popup.release")
+        status_current(person_id=person.pk)  # popups that have cleared on their own are not offered
+        self.popups = popups = list(Popup.objects.filter(person=person, ended_at__isnull=True).order_by("number"))
+        if not popups:
+            messages.info(self.request, _("This person has no active popup to release."))
+            return redirect(person_url(person.pk, self.why))
+        return None
+
+    def get_form_kwargs(self) -> dict:
+        return {"popups": [(p, POPUP_TITLE.get(p.number, "")) for p in self.popups]}
+
+    def perform(self, form) -> str:
+        data = form.cleaned_data
+        outcome = services.popup_release(
+            actor=self.request.user,
+            popup_id=data["popup"],
+            reason=data["reason"],
+            checklist=form.checklist(),
+            files=data["files"],
+            origin="admin",
+        )
+        (after,) = outcome.statuses.values()
+        number = next(p.number for p in self.popups if p.pk == data["popup"])
+        message = _("Popup %(popup)s released.") % {"popup": CIRCLED.get(number, number)}
+        return f"{message} {_state_after(after)}"
+
+    def get_intro(self) -> str:
+        popups = self.popups
+        return " ".join(f"{CIRCLED[p.number]} {POPUP_GUIDANCE.get(p.number, '')}" for p in popups if p.number == 3)
 
 
-def order_start(request, ref: str):
+class OrderStartView(PersonAction):
     """Start home observation (community workers, CDC) or centralised observation (CDC)."""
-    user = request.user
-    kinds = [k for k in (OrderKind.HOME, OrderKind.CENTRALIZED) if access.may(user, f"order.start.{k}")]
-    person = _visible_person(request, ref, "order.start.home" if not kinds else f"order.start.{kinds[0]}")
-    why = _why(request)
-    wanted = request.GET.get("kind")
-    if wanted in kinds:
-        kinds = [wanted] + [k for k in kinds if k != wanted]
-    form = OrderStartForm(request.POST if request.method == "POST" else None, kinds=kinds)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            starts_at, ends_at = form.period()
-            try:
-                order, after = services.order_start(
-                    actor=user,
-                    person=person,
-                    kind=form.cleaned_data["kind"],
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    reason=form.cleaned_data["reason"],
-                    origin="admin",
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                message = _("%(kind)s started.") % {"kind": order.get_kind_display()}
-                return _done(request, person.pk, why, f"{message} {_state_after(after)}")
-    return _action_page(
-        request,
-        title=_("Start an observation order"),
-        person=person,
-        form=form,
-        submit=_("Start"),
-        why=why,
-        status=status,
-    )
+
+    form_class = OrderStartForm
+    title = gettext_lazy("Start an observation order")
+    submit = gettext_lazy("Start")
+
+    def load(self, ref: str):
+        user = self.request.user
+        kinds = [k for k in (OrderKind.HOME, OrderKind.CENTRALIZED) if access.may(user, f"order.start.{k}")]
+        self.person = visible_person(user, ref, "order.start.home" if not kinds else f"order.start.{kinds[0]}")
+        wanted = self.request.GET.get("kind")
+        if wanted in kinds:
+            kinds = [wanted] + [k for k in kinds if k != wanted]
+        self.kinds = kinds
+
+    def get_form_kwargs(self) -> dict:
+        return {"kinds": self.kinds}
+
+    def perform(self, form) -> str:
+        starts_at, ends_at = form.period()
+        order, after = services.order_start(
+            actor=self.request.user,
+            person=self.person,
+            kind=form.cleaned_data["kind"],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=form.cleaned_data["reason"],
+            origin="admin",
+        )
+        message = _("%(kind)s started.") % {"kind": order.get_kind_display()}
+        return f"{message} {_state_after(after)}"
 
 
-def order_end(request, order_id: int):
+class OrderEndView(PersonAction):
     """End an active observation order early (its issuer's organisation, or the CDC)."""
-    user = request.user
-    access.require(user, "order.end")
-    order = ObservationOrder.objects.visible_to(user).select_related("person", "issuer_org").filter(pk=order_id).first()
-    if order is None:
-        raise NotFoundInJurisdiction(_("No such order."))
-    access.require(user, "order.end", order)
-    why = _why(request)
-    form = OrderEndForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                order, after = services.order_end(
-                    actor=user, order_id=order.pk, reason=form.cleaned_data["reason"], origin="admin"
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except services.Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            else:
-                message = _("%(kind)s ended.") % {"kind": order.get_kind_display()}
-                return _done(request, order.person_id, why, f"{message} {_state_after(after)}")
-    starts = order.starts_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    ends = order.ends_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if order.ends_at else "-"
-    intro = _("%(kind)s from %(starts)s until %(ends)s, issued by %(issuer)s: %(reason)s") % {
-        "kind": order.get_kind_display(),
-        "starts": starts,
-        "ends": ends,
-        "issuer": order.issuer_org.name if order.issuer_org else order.source,
-        "reason": order.reason or "-",
-    }
-    return _action_page(
-        request,
-        title=_("End an observation order"),
-        person=order.person,
-        form=form,
-        submit=_("End the order"),
-        why=why,
-        status=status,
-        intro=intro,
-        danger=True,
-    )
+
+    form_class = OrderEndForm
+    title = gettext_lazy("End an observation order")
+    submit = gettext_lazy("End the order")
+    danger = True
+
+    def load(self, order_id: int):
+        user = self.request.user
+        access.require(user, "order.end")
+        order = (
+            ObservationOrder.objects.visible_to(user).select_related("person", "issuer_org").filter(pk=order_id).first()
+        )
+        if order is None:
+            raise NotFoundInJurisdiction(_("No such order."))
+        access.require(user, "order.end", order)
+        self.order, self.person = order, order.person
+
+    def perform(self, form) -> str:
+        order, after = services.order_end(
+            actor=self.request.user, order_id=self.order.pk, reason=form.cleaned_data["reason"], origin="admin"
+        )
+        message = _("%(kind)s ended.") % {"kind": order.get_kind_display()}
+        return f"{message} {_state_after(after)}"
+
+    def get_intro(self) -> str:
+        order = self.order
+        starts = order.starts_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        ends = order.ends_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if order.ends_at else "-"
+        return _("%(kind)s from %(starts)s until %(ends)s, issued by %(issuer)s: %(reason)s") % {
+            "kind": order.get_kind_display(),
+            "starts": starts,
+            "ends": ends,
+            "issuer": order.issuer_org.name if order.issuer_org else order.source,
+            "reason": order.reason or "-",
+        }
 
 
-def reveal(request, ref: str):
+class RevealView(PersonAction):
     """The clear name, ID number and phone numbers of one person (to call them, or to check an ID
     card at the door), for a reason that is logged; shown once, on this page only."""
-    from apps.people.services import person_identity_clear
 
-    person = _visible_person(request, ref, "person.reveal")
-    why = _why(request)
-    form = RevealForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            lookup_check(request.user, "full_identity")
-        except TooManyLookups as exc:
-            form.add_error(None, exc.message)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
+    form_class = RevealForm
+    title = gettext_lazy("Show full identity")
+    submit = gettext_lazy("Show")
+    intro = gettext_lazy("The full name, ID number and phone numbers are shown once, and your reason is logged.")
+
+    def load(self, ref: str):
+        self.person = visible_person(self.request.user, ref, "person.reveal")
+
+    def perform(self, form) -> TemplateResponse:
+        from apps.people.services import person_identity_clear
+
+        person, reason = self.person, form.cleaned_data["reason"]
+        lookup_check(self.request.user, "full_identity")
         access_log_record(
-            actor=request.user,
+            actor=self.request.user,
             person=person,
             why=_("full identity shown: %(reason)s") % {"reason": reason},
             via="reveal",
         )
-        response = _render(
-            request,
+        response = TemplateResponse(
+            self.request,
             "admin/casework/identity.html",
             {
+                **admin.site.each_context(self.request),
                 "title": _("Full identity"),
                 "person": person,
                 "identity": person_identity_clear(person),
                 "reason": reason,
-                "back_url": person_url(person.pk, why),
+                "back_url": person_url(person.pk, self.why),
             },
         )
         response["Cache-Control"] = "no-store"
         return response
-    return _action_page(
-        request,
-        title=_("Show full identity"),
-        person=person,
-        form=form,
-        submit=_("Show"),
-        why=why,
-        intro=_("The full name, ID number and phone numbers are shown once, and your reason is logged."),
-    )
 
 
-def verify(request, ref: str):
+class VerifyView(PersonAction):
     """Record an itinerary verification, remotely (the person cannot come in) or in person."""
-    person = _visible_person(request, ref, "itinerary.verify")
-    why = _why(request)
-    declarations = list(
-        ItineraryDeclaration.objects.filter(person=person)
-        .prefetch_related("places__area")
-        .order_by("-submitted_at")[:20]
+
+    form_class = VerificationForm
+    title = gettext_lazy("Record an itinerary verification")
+    submit = gettext_lazy("Record")
+    intro = gettext_lazy(
+        "Recording a verification does not release anything: it is the first item of a release's checklist."
     )
-    labelled = [
-        (
-            d,
-            f"{d.submitted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} · "
-            + "、".join(p.area.full_name for p in d.places.all()),
+
+    def load(self, ref: str):
+        self.person = person = visible_person(self.request.user, ref, "itinerary.verify")
+        self.declarations = list(
+            ItineraryDeclaration.objects.filter(person=person)
+            .prefetch_related("places__area")
+            .order_by("-submitted_at")[:20]
         )
-        for d in declarations
-    ]
-    form = VerificationForm(request.POST if request.method == "POST" else None, declarations=labelled)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            chosen = form.cleaned_data.get("declaration")
-            try:
-                services.itinerary_verify(
-                    actor=request.user,
-                    person=person,
-                    note=form.cleaned_data["note"],
-                    remote=form.cleaned_data["remote"],
-                    declaration=next((d for d in declarations if d.pk == chosen), None),
-                    origin="admin",
+
+    def get_form_kwargs(self) -> dict:
+        return {
+            "declarations": [
+                (
+                    d,
+                    f"{d.submitted_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} · "
+                    + "、".join(p.area.full_name for p in d.places.all()),
                 )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return _done(request, person.pk, why, _("Itinerary verification recorded."))
-    return _action_page(
-        request,
-        title=_("Record an itinerary verification"),
-        person=person,
-        form=form,
-        submit=_("Record"),
-        why=why,
-        status=status,
-        intro=_("Recording a verification does not release anything: it is the first item of a release's checklist."),
-    )
+                for d in self.declarations
+            ]
+        }
+
+    def perform(self, form) -> str:
+        chosen = form.cleaned_data.get("declaration")
+        services.itinerary_verify(
+            actor=self.request.user,
+            person=self.person,
+            note=form.cleaned_data["note"],
+            remote=form.cleaned_data["remote"],
+            declaration=next((d for d in self.declarations if d.pk == chosen), None),
+            origin="admin",
+        )
+        return _("Itinerary verification recorded.")
 
 
-def registration_decide(request, registration_id: int):
+class RegistrationDecideView(PersonAction):
     """Decide a returnee's registration: home observation, or no isolation (optionally releasing
     the person's active popups with the checklist)."""
-    user = request.user
-    registration = services.registration_visible(user, registration_id)
-    access.require(user, "registration.decide", registration)
-    why = _why(request)
-    form = RegistrationDecisionForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                decided = services.registration_decide(
-                    actor=user,
-                    registration_id=registration.pk,
-                    decision=data["decision"],
-                    note=data["note"],
-                    observation_days=data.get("observation_days"),
-                    checklist=form.service_checklist(),
-                    origin="admin",
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except services.Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            else:
-                message = _("Registration decided: %(decision)s.") % {"decision": decided.get_status_display()}
-                return _done(request, registration.person_id, why, message)
-    arriving = registration.arriving_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-    intro = _("Registered with %(community)s, arriving %(when)s from %(area)s.") % {
-        "community": registration.community.name,
-        "when": arriving,
-        "area": registration.from_area.full_name if registration.from_area_id else "-",
-    }
-    return _action_page(
-        request,
-        title=_("Decide a community registration"),
-        person=registration.person,
-        form=form,
-        submit=_("Decide"),
-        why=why,
-        status=status,
-        intro=intro,
-    )
+
+    form_class = RegistrationDecisionForm
+    title = gettext_lazy("Decide a community registration")
+    submit = gettext_lazy("Decide")
+
+    def load(self, registration_id: int):
+        user = self.request.user
+        self.registration = registration = services.registration_visible(user, registration_id)
+        access.require(user, "registration.decide", registration)
+        self.person = registration.person
+
+    def perform(self, form) -> str:
+        data = form.cleaned_data
+        decided = services.registration_decide(
+            actor=self.request.user,
+            registration_id=self.registration.pk,
+            decision=data["decision"],
+            note=data["note"],
+            observation_days=data.get("observation_days"),
+            checklist=form.service_checklist(),
+            origin="admin",
+        )
+        return _("Registration decided: %(decision)s.") % {"decision": decided.get_status_display()}
+
+    def get_intro(self) -> str:
+        registration = self.registration
+        arriving = registration.arriving_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        return _("Registered with %(community)s, arriving %(when)s from %(area)s.") % {
+            "community": registration.community.name,
+            "when": arriving,
+            "area": registration.from_area.full_name if registration.from_area_id else "-",
+        }
 
 
-def community(request, ref: str):
+class CommunityView(PersonAction):
     """Set a person's community of residence: take them in, or move them away (SPEC §7), a manual
-    change with a reason (`services.person_change`)."""
-    user = request.user
-    person = _visible_person(request, ref, "person.set_community")
-    why = _why(request)
-    communities = Organisation.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).order_by("code")
-    form = CommunityForm(
-        request.POST if request.method == "POST" else None,
-        communities=communities,
-        initial={"community": person.community_id},
+    change with a reason (`services.person_change`). A refusal of the community chosen is said
+    on that field."""
+
+    form_class = CommunityForm
+    title = gettext_lazy("Community of residence")
+    submit = gettext_lazy("Save")
+    intro = gettext_lazy(
+        "A community takes in a person who has no community into its own, or moves its own resident away; "
+        "the CDC sets any community. The change is audited with your reason."
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.person_change(
-                    actor=user,
-                    person=person,
-                    community=form.cleaned_data["community"],
-                    reason=form.cleaned_data["reason"],
-                    origin="admin",
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except NotPermitted as exc:
-                form.add_error("community", exc.message)
-            else:
-                messages.success(request, _("The community of residence was changed."))
-                if Person.objects.visible_to(user).filter(pk=person.pk).exists():
-                    return redirect(person_url(person.pk, why))
-                return redirect("admin:index")
-        status = 400
-    return _action_page(
-        request,
-        title=_("Community of residence"),
-        person=person,
-        form=form,
-        submit=_("Save"),
-        why=why,
-        status=status,
-        intro=_(
-            "A community takes in a person who has no community into its own, or moves its own resident away; "
-            "the CDC sets any community. The change is audited with your reason."
-        ),
-    )
+    invalid_status = 400
+
+    def load(self, ref: str):
+        self.person = visible_person(self.request.user, ref, "person.set_community")
+
+    def get_form_kwargs(self) -> dict:
+        communities = Organisation.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).order_by("code")
+        return {"communities": communities, "initial": {"community": self.person.community_id}}
+
+    def perform(self, form) -> Done:
+        user, person = self.request.user, self.person
+        services.person_change(
+            actor=user,
+            person=person,
+            community=form.cleaned_data["community"],
+            reason=form.cleaned_data["reason"],
+            origin="admin",
+        )
+        # Moved away from the user's own community, the person is no longer theirs to see.
+        still_seen = Person.objects.visible_to(user).filter(pk=person.pk).exists()
+        return Done(
+            _("The community of residence was changed."),
+            url=person_url(person.pk, self.why) if still_seen else reverse("admin:index"),
+        )
+
+    def refused(self, exc, form=None):
+        if form is not None and isinstance(exc, NotPermitted):
+            form.add_error("community", exc.message)
+            return self.show(form, status=self.invalid_status)
+        return super().refused(exc, form)

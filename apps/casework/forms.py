@@ -1,11 +1,14 @@
 """The forms of the casework screens of the admin. They only collect and shape input; the services
 in `apps.casework.services` decide, and their field errors are put back next to the fields
-(`add_service_errors`)."""
+(`apps.core.admin_actions`).
+
+The release checklist (SPEC §5) is defined here once for every screen that releases: its items
+(`services.CHECKLIST`), their labels and the error of an item left unconfirmed (`ChecklistMixin`),
+used by the casework forms and by the appeal steps that release."""
 
 import datetime as dt
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.clock import LOCAL_TZ, now
@@ -26,15 +29,6 @@ CHECKLIST_LABELS = {
 CHECKLIST_REQUIRED = _("Confirm this item of the verification checklist before releasing.")
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's field errors next to the form's fields (the rest above the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def localised(value: dt.datetime | None) -> dt.datetime | None:
     """A naive datetime from a `datetime-local` input is local (Asia/Shanghai) time."""
     if value is not None and value.tzinfo is None:
@@ -43,17 +37,20 @@ def localised(value: dt.datetime | None) -> dt.datetime | None:
 
 
 class ChecklistMixin(forms.Form):
-    """The three items of the release checklist (SPEC §5), all to be confirmed."""
+    """The three items of the release checklist (SPEC §5), all to be confirmed when the form
+    releases (`releases`: always, unless a form says when)."""
 
     itinerary_verified = forms.BooleanField(label=CHECKLIST_LABELS["itinerary_verified"], required=False)
     nat_negative = forms.BooleanField(label=CHECKLIST_LABELS["nat_negative"], required=False)
     commitment_signed = forms.BooleanField(label=CHECKLIST_LABELS["commitment_signed"], required=False)
 
-    checklist_required = True
+    def releases(self, cleaned: dict) -> bool:
+        """Whether this submission releases popups, and so needs the checklist."""
+        return True
 
     def clean(self):
         cleaned = super().clean()
-        if self.checklist_required:
+        if self.releases(cleaned):
             for item in CHECKLIST:
                 if not cleaned.get(item):
                     self.add_error(item, CHECKLIST_REQUIRED)
@@ -211,19 +208,11 @@ class RegistrationDecisionForm(ChecklistMixin):
         "note",
     )
 
-    def clean(self):
-        data = self.data
-        self.checklist_required = data.get("decision") == RegistrationStatus.NO_ISOLATION and bool(
-            data.get("release_popups")
-        )
-        return super().clean()
+    def releases(self, cleaned: dict) -> bool:
+        return cleaned.get("decision") == RegistrationStatus.NO_ISOLATION and bool(cleaned.get("release_popups"))
 
     def service_checklist(self) -> dict | None:
-        if self.cleaned_data.get("decision") == RegistrationStatus.NO_ISOLATION and self.cleaned_data.get(
-            "release_popups"
-        ):
-            return self.checklist()
-        return None
+        return self.checklist() if self.releases(self.cleaned_data) else None
 
 
 class CommunityForm(forms.Form):

@@ -25,7 +25,7 @@ from apps.areas.selectors import policy_at
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AuditEvent
 from apps.core.clock import now
-from apps.core.errors import DomainError, NotFoundInJurisdiction
+from apps.core.errors import Busy, Conflict, NotFoundInJurisdiction
 from apps.core.origin import current_origin
 from apps.evidence.choices import EvidenceOrigin, OrderKind
 from apps.evidence.models import Ingestion, ObservationOrder, ingestions_settled
@@ -48,19 +48,6 @@ from .choices import RegistrationStatus
 from .models import CommunityRegistration, ItineraryVerification
 
 CHECKLIST = ("itinerary_verified", "nat_negative", "commitment_signed")
-
-
-class Conflict(DomainError):
-    """The request is valid but the record has moved on (HTTP 409)."""
-
-    status_code = 409
-
-
-class Busy(DomainError):
-    """Batches being written kept the release waiting too long: nothing was released; send the
-    same release again in a moment (HTTP 503)."""
-
-    status_code = 503
 
 
 def evidence_watermark() -> int:

@@ -16,6 +16,11 @@ def now() -> dt.datetime:
     return timezone.now()
 
 
+def local_iso(moment: dt.datetime) -> str:
+    """A moment as ISO 8601 with the Beijing offset (API.md: times with offset)."""
+    return moment.astimezone(LOCAL_TZ).isoformat()
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     """The local (Asia/Shanghai) calendar date of an aware moment."""
     return moment.astimezone(LOCAL_TZ).date()

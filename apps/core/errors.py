@@ -2,7 +2,15 @@
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["ValidationError", "DomainError", "NotPermitted", "NotFoundInJurisdiction", "TooManyLookups"]
+__all__ = [
+    "ValidationError",
+    "DomainError",
+    "NotPermitted",
+    "NotFoundInJurisdiction",
+    "Conflict",
+    "Busy",
+    "TooManyLookups",
+]
 
 
 class DomainError(Exception):
@@ -26,6 +34,20 @@ class NotFoundInJurisdiction(DomainError):
     """The object does not exist or lies outside the actor's jurisdiction (HTTP 404)."""
 
     status_code = 404
+
+
+class Conflict(DomainError):
+    """The request is valid but the record has moved on: the popup was released meanwhile, the
+    order has ended, the appeal was closed, the guest is already checked in (HTTP 409)."""
+
+    status_code = 409
+
+
+class Busy(DomainError):
+    """Others' writes kept the request waiting too long (batches of evidence being received, say):
+    nothing was done; send the same request again in a moment (HTTP 503)."""
+
+    status_code = 503
 
 
 class TooManyLookups(DomainError):

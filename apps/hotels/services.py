@@ -29,7 +29,7 @@ from apps.areas.selectors import policy_at
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
 from apps.core.clock import now
-from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted
+from apps.core.errors import Conflict, DomainError, NotFoundInJurisdiction, NotPermitted
 from apps.evidence.choices import EvidenceOrigin, LabResultValue, Precision, StaySource
 from apps.evidence.models import Ingestion, ItineraryDeclaration, LabResult, Stay
 from apps.people.services import person_ensure
@@ -42,12 +42,6 @@ FEED = "hotel-stays"
 # A clerk's clock and the server's may disagree a little; a check-in "in the future" beyond this
 # is a typing error.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-
-
-class Conflict(DomainError):
-    """The request is valid but the record has moved on (HTTP 409)."""
-
-    status_code = 409
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from django.db.models import F, Min, Q
 from django.utils.translation import gettext as _
 
 from apps.core import crypto
-from apps.core.clock import LOCAL_TZ as _TZ
-from apps.core.clock import now
+from apps.core.clock import local_iso, now
 
 from .choices import State
 from .models import PersonStatus, StatusTransition
@@ -234,8 +233,3 @@ def restrictions_page(
     if not (next_restricted.done and next_lifted.done):
         next_cursor = Cursor(changed_since=since, as_of=as_of, restricted=next_restricted, lifted=next_lifted).encode()
     return RestrictionsPage(restricted=restricted, lifted=lifted, as_of=as_of, next_cursor=next_cursor)
-
-
-def local_iso(moment) -> str:
-    """A moment as ISO 8601 with the Beijing offset (API.md: times with offset)."""
-    return moment.astimezone(_TZ).isoformat()

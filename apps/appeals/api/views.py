@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from apps.accounts.access import ACTION_ROLES
 from apps.audit.services import access_log_record
+from apps.casework.services import CHECKLIST
 from apps.core.api import ERROR_DESCRIPTIONS, BaseAPIView, MomentField, error_responses
 from apps.core.clock import now
 from apps.people.choices import IdType
@@ -21,7 +22,6 @@ from .. import services
 from ..choices import Category, Channel
 from ..selectors import appeal_json, popup3_call_evidence
 
-CHECKLIST = ("itinerary_verified", "nat_negative", "commitment_signed")
 FOLLOWERS = ACTION_ROLES["appeal.follow"]
 
 

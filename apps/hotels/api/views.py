@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from apps.accounts.access import ACTION_ROLES
 from apps.accounts.choices import Role
 from apps.core.api import BaseAPIView, MomentField, error_responses
-from apps.core.clock import LOCAL_TZ as _TZ
+from apps.core.clock import local_iso
 from apps.evidence.choices import LabResultValue
 from apps.people.choices import IdType
 from apps.status.api.serializers import StatusSerializer
@@ -171,8 +171,3 @@ class HotelStayCheckOutView(BaseAPIView):
         )
         message = services.check_out_message()
         return Response({**hotel_stay_json(hotel_stay), "message": message, "status": status_after})
-
-
-def local_iso(moment) -> str:
-    """A moment as ISO 8601 with the Beijing offset (API.md: times with offset)."""
-    return moment.astimezone(_TZ).isoformat()
