@@ -11,7 +11,6 @@ from django.db.models import Q
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.choices import Role
 from apps.core.admin import AppendOnlyMixin, BaseAdmin, BigTableMixin, PersonIdSearchMixin, pretty_json
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.exports import csv_response
@@ -108,12 +107,12 @@ class DateRangeFilter(admin.DateFieldListFilter):
         yield from super().choices(changelist)
 
 
-class StaffActorFilter(admin.RelatedFieldListFilter):
-    """The staff who made changes (partner systems' service accounts left out of the list), and
-    "-" for the events no one made (tasks, commands)."""
+class ActorFilter(admin.RelatedFieldListFilter):
+    """The users, by user name (staff, and the partner systems' accounts that rotate or revoke
+    their tokens), and "-" for the events no one made (tasks, commands)."""
 
     def field_choices(self, field, request, model_admin):
-        return field.get_choices(include_blank=False, ordering=("username",), limit_choices_to=~Q(role=Role.PARTNER))
+        return field.get_choices(include_blank=False, ordering=("username",))
 
 
 class OrganisationFilter(admin.RelatedFieldListFilter):
@@ -128,7 +127,7 @@ class AuditEventAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseA
     # Every filter's choices are known without reading the table (the kinds are AuditKind).
     list_filter = (
         "kind",
-        ("actor", StaffActorFilter),
+        ("actor", ActorFilter),
         ("actor_org", OrganisationFilter),
         "origin",
         ("at", DateRangeFilter),
@@ -181,7 +180,7 @@ class AuditEventAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseA
 @admin.register(AccessLog)
 class AccessLogAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseAdmin):
     list_display = ("at", "actor", "person", "via", "why")
-    list_filter = ("via", ("actor", StaffActorFilter), ("at", DateRangeFilter))
+    list_filter = ("via", ("actor", ActorFilter), ("at", DateRangeFilter))
     search_fields = ("actor__username",)
     search_help_text = _("The staff user name, or the person's full ID number or reference.")
     list_select_related = ("actor", "person")
