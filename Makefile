@@ -66,6 +66,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) config/locale/check.py
 
 # After adding or changing user-facing strings: extract them into the .po (the source of every

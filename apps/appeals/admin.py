@@ -45,11 +45,12 @@ from apps.accounts.models import Organisation
 from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
 from apps.casework.forms import DATETIME_INPUT, ChecklistMixin, localised
-from apps.core.admin import AppendOnlyMixin, BaseAdmin, HistoryAdmin, PersonScopedAdminMixin, ReadOnlyInline
+from apps.core.admin import AppendOnlyMixin, BaseAdmin, HistoryAdmin, ReadOnlyInline
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.errors import DomainError, NotFoundInJurisdiction, NotPermitted, TooManyLookups
 from apps.core.forms import MomentFormField
 from apps.evidence.choices import Precision
+from apps.people.admin import PersonScopedAdminMixin
 from apps.people.choices import IdType
 from apps.people.models import Person
 from apps.people.selectors import person_by_id

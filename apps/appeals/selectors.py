@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from apps.accounts import access
 from apps.core.clock import local_iso, now
 from apps.status.engine.rules.common import fmt
 
@@ -19,6 +20,12 @@ def appeals_visible_to(user, queryset=None):
     """The appeals a user may follow (apps.accounts.access: those their hotline centre opened,
     those routed to their community, all for the CDC)."""
     return (Appeal.objects.all() if queryset is None else queryset).visible_to(user)
+
+
+def appeals_to_resolve(user):
+    """The open appeals the user resolves (apps.accounts.access.appeals_to_resolve): the appeals of
+    casework's work queue, which reaches them through the door `apps.core.doors.appeals_to_resolve`."""
+    return access.appeals_to_resolve(user, Appeal.objects.filter(status__in=OPEN_STATES))
 
 
 def overdue_q(at: dt.datetime) -> Q:

@@ -11,8 +11,9 @@ from django.db.models import Q
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import AppendOnlyMixin, BaseAdmin, BigTableMixin, PersonIdSearchMixin, pretty_json
+from apps.core.admin import AppendOnlyMixin, BaseAdmin, BigTableMixin, pretty_json
 from apps.core.clock import LOCAL_TZ, now
+from apps.people.admin import PersonIdSearchMixin
 from apps.core.exports import csv_response
 
 from .choices import AuditKind

@@ -1,6 +1,6 @@
 """Writing the audit: business events of manual changes and look-ups of one person's record."""
 
-from apps.accounts import access
+from apps.core import doors
 from apps.core.clock import now
 from apps.core.origin import current_origin
 
@@ -41,7 +41,7 @@ def access_log_record(*, actor, person, why: str, via: AccessVia = AccessVia.API
     if actor is None or not actor.is_authenticated or getattr(actor, "is_partner", False):
         return None
     why = (why or "").strip()
-    item = access.why_visible(actor, person)
+    item = doors.access_why_visible(actor, person)  # the access layer sits above the audit
     if item and item not in why:
         why = f"{why} ({item})" if why else item
     return AccessLog.objects.create(actor=actor, person=person, at=now(), why=why[:500] or "-", via=AccessVia(via))

@@ -4,8 +4,8 @@ written by services (with the audit trail); staff see the rows of the persons th
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import BaseAdmin, HistoryAdmin, PersonScopedAdminMixin, SuperuserWritesMixin
-from apps.people.admin import PERSON_PAGE_PANELS
+from apps.core.admin import BaseAdmin, HistoryAdmin, SuperuserWritesMixin
+from apps.people.admin import PERSON_PAGE_PANELS, PersonScopedAdminMixin
 
 from .admin_views import person_case_panel
 from .models import CommunityRegistration, ItineraryVerification

@@ -7,10 +7,8 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.accounts import access
-from apps.accounts.access import OPEN_APPEAL_STATES
-from apps.appeals.models import Appeal
 from apps.areas.selectors import policy_at
+from apps.core import doors
 from apps.core.clock import LOCAL_TZ, now
 from apps.evidence.models import (
     Association,
@@ -74,7 +72,8 @@ def work_queue(user, *, limit: int = QUEUE_LIMIT) -> WorkQueue:
 
     popups = Popup.objects.filter(number=QUEUE_POPUP, ended_at__isnull=True).visible_to(user)
     registrations = CommunityRegistration.objects.filter(status=RegistrationStatus.PENDING).visible_to(user)
-    appeals = access.appeals_to_resolve(user, Appeal.objects.filter(status__in=OPEN_APPEAL_STATES))
+    # The appeals come from the layer above (apps.appeals) through a door: casework never imports it.
+    appeals = doors.appeals_to_resolve(user)
 
     items = [
         QueueItem("popup", pk, pid, ref, name, shown, since, label="③")

@@ -4,22 +4,23 @@ The admin is a thin, fast window on the data (STYLE habit 6). It never shows per
 clear (SPEC §7): persons appear by their masked name and ID, hashes and ciphertexts are never
 displayed, and the history pages hide what the change pages hide. Which persons a user may see is
 decided in one place, `Person.objects.visible_to(user)`; every admin of a model that belongs to a
-person goes through `PersonScopedAdminMixin`. Facts and manual changes are written by services,
-so most admins here are view-only; where the admin creates a row it hands the input to the
-service (`ServiceCreateMixin`).
+person goes through `apps.people.admin.PersonScopedAdminMixin`. Facts and manual changes are
+written by services, so most admins here are view-only; where the admin creates a row it hands the
+input to the service (`ServiceCreateMixin`).
+
+Core is the ground of the layers (pyproject.toml): these bases import no other app. A correction
+by hand reaches casework through a door (`apps.core.doors.casework_record_corrected`).
 """
 
 import dataclasses
-import datetime as dt
 import json
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.db.models import Q
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 from simple_history.utils import get_history_model_for_model
 
+from . import doors
 from .admin_privacy import PrivateListMixin
 from .forms import validate_date
 
@@ -53,27 +55,6 @@ SENSITIVE_FIELDS = frozenset(
 BIG_TABLE_PAGE = 50
 
 
-def person_id_hashes(term: str) -> list[str]:
-    """The look-up hashes `term` would have as an ID number of each ID type, for the types it is
-    a valid number of. Lets staff find a person by the full ID number, which is never stored."""
-    from apps.people.choices import IdType
-    from apps.people.identity import normalise_id_number, validate_id
-    from apps.people.services import person_id_hash
-
-    value = normalise_id_number(term)
-    if not value:
-        return []
-    hashes = []
-    for id_type in IdType.values:
-        try:
-            # A far-future "today": a look-up never fails on the birth date being recent.
-            number = validate_id(id_type, value, today=dt.date(9999, 12, 31))
-        except ValidationError:
-            continue
-        hashes.append(person_id_hash(id_type, number))
-    return hashes
-
-
 def pretty_json(value) -> str:
     """A JSON value as readable, escaped text for a read-only field."""
     if value in (None, "", [], {}):
@@ -81,14 +62,13 @@ def pretty_json(value) -> str:
     return format_html('<pre class="portal-json">{}</pre>', json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def state_dot(state: str | None, empty: str = "-"):
-    """A status as its coloured dot and Chinese label (classes from portal.css: no inline style,
-    which the Content Security Policy refuses)."""
-    from apps.status.choices import State
-
-    if not state:
+def state_dot(status, empty: str = "-"):
+    """A person's status (a `PersonStatus`, or None when never computed) as its coloured dot and
+    its state's label (classes from portal.css: no inline style, which the Content Security Policy
+    refuses)."""
+    if status is None or not status.state:
         return empty
-    return format_html('<span class="portal-dot dot-{}">● {}</span>', state, State(state).label)
+    return format_html('<span class="portal-dot dot-{}">● {}</span>', status.state, status.get_state_display())
 
 
 def key_value(field, raw: str):
@@ -164,8 +144,8 @@ class AppendOnlyMixin(ViewOnlyMixin):
 class SuperuserWritesMixin:
     """Facts come through feeds and services; only a superuser may correct a row by hand, and a
     correction is a manual change (SPEC §5): it needs a written reason, is audited, and makes the
-    statuses it can affect recompute (`apps.casework.services.record_corrected`). Nothing accepted
-    is ever deleted."""
+    statuses it can affect recompute (`apps.casework.services.record_corrected`, through the door
+    `casework_record_corrected`). Nothing accepted is ever deleted."""
 
     def has_add_permission(self, request):
         return request.user.is_superuser and super().has_add_permission(request)
@@ -199,16 +179,12 @@ class SuperuserWritesMixin:
         return fieldsets
 
     def save_model(self, request, obj, form, change):
-        from django.db import transaction
-
-        from apps.casework.services import record_corrected
-
         reason = (form.cleaned_data.get("correction_reason") or "").strip()
         obj._change_reason = reason
         previous = form.initial.get("person") if change else None
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            record_corrected(
+            doors.casework_record_corrected(
                 actor=request.user,
                 obj=obj,
                 reason=reason,
@@ -221,57 +197,6 @@ class SuperuserWritesMixin:
 class NoDeleteMixin:
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class PersonIdSearchMixin:
-    """Search also finds rows by their person's full ID number (through its look-up hash) or
-    reference. `person_path` is the lookup from the model to its person."""
-
-    person_path = "person"
-
-    def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = (search_term or "").strip()
-        if not term:
-            return results, may_have_duplicates
-        from apps.people.models import Person
-
-        match = Q(ref=term)
-        hashes = person_id_hashes(term)
-        if hashes:
-            from django.contrib import messages
-
-            from apps.accounts.throttling import lookup_check
-
-            from .errors import TooManyLookups
-
-            try:  # testing ID numbers is rate-limited like every other door (SPEC §7)
-                lookup_check(request.user, "person_search")
-            except TooManyLookups as exc:
-                messages.error(request, exc.message)
-                return queryset.none(), False
-            match |= Q(id_hash__in=hashes)
-        by_person = queryset.filter(**{f"{self.person_path}__in": Person.objects.filter(match).values("pk")})
-        return results | by_person, may_have_duplicates
-
-
-class PersonScopedAdminMixin(PersonIdSearchMixin):
-    """The one mixin for every admin of a model that belongs to a person (stays, lab results,
-    events, arrivals, orders, associations, declarations, statuses, popups, releases,
-    registrations, hotel stays, appeals…): a user other than a superuser sees only the rows of
-    the persons `Person.objects.visible_to(user)` lets them see (SPEC §7)."""
-
-    # Rows that are part of the audit (releases and their files are manual changes): auditors
-    # read every one of them (SPEC §5, §7), whoever the person.
-    audit_record = False
-
-    def get_queryset(self, request):
-        from apps.accounts import access
-
-        queryset = super().get_queryset(request)
-        if self.audit_record and access.may(request.user, "audit.read"):
-            return queryset
-        return access.visible_to(request.user, queryset, person_path=self.person_path)
 
 
 class ServiceCreateMixin:

@@ -1,26 +1,27 @@
 """Shared API plumbing: the exception handler that turns service errors into API.md's JSON, the
-base view, and the error responses every operation documents in the published schema."""
+base view, and the error responses every operation documents in the published schema.
 
-import datetime as dt
+The bounded input fields (`MomentField`, `BoundedDateField`, `EventDateField`, `column_bounds`)
+live in `apps.core.fields`, so the feeds and the staff forms use them without importing the API;
+the API views import them from here with the rest of the plumbing."""
+
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import InterfaceError, OperationalError
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .clock import LOCAL_TZ
 from .errors import DomainError, TooManyLookups
+from .fields import BoundedDateField, EventDateField, MomentField, column_bounds  # noqa: F401 (see above)
 from .text import unstorable_text_errors
 
 logger = logging.getLogger(__name__)
@@ -52,64 +53,6 @@ def exception_handler(exc, context):
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return drf_exception_handler(exc, context)
-
-
-# --- moments ---------------------------------------------------------------------------------------
-
-# The times the service can meaningfully hold. Outside them a time is a typo or garbage, and
-# before 1901 Asia/Shanghai had a local mean time offset (+08:05:43) that no ISO 8601 / RFC 3339
-# reader accepts, so a stored year-762 designation would be echoed back as a broken timestamp.
-EARLIEST_MOMENT = dt.datetime(2000, 1, 1, tzinfo=LOCAL_TZ)
-LATEST_MOMENT = dt.datetime(2100, 1, 1, tzinfo=LOCAL_TZ)
-
-
-class MomentField(serializers.DateTimeField):
-    """A time in the API's input: ISO 8601 with offset (API.md), from 2000 up to 2100."""
-
-    default_error_messages = {"out_of_range": _("Give a time from 2000 up to 2100.")}
-
-    def to_internal_value(self, value):
-        moment = super().to_internal_value(value)
-        if not EARLIEST_MOMENT <= moment < LATEST_MOMENT:
-            self.fail("out_of_range")
-        return moment
-
-
-# --- dates ------------------------------------------------------------------------------------------
-
-
-class BoundedDateField(serializers.DateField):
-    """A date in the API's input, inside `earliest`..`latest` (callables: "today" moves). Every
-    date the API takes is one (tests/api/test_bad_input.py walks every serializer): year 0001 or
-    9999 is a typo or garbage, and date arithmetic on it overflows. Birth dates:
-    `apps.people.api.serializers.BirthDateField`."""
-
-    earliest = staticmethod(lambda: EARLIEST_MOMENT.date())
-    latest = staticmethod(lambda: LATEST_MOMENT.date() - dt.timedelta(days=1))
-    default_error_messages = {"out_of_range": _("Give a date from {earliest} to {latest}.")}
-
-    def to_internal_value(self, value):
-        day = super().to_internal_value(value)
-        earliest, latest = self.earliest(), self.latest()
-        if not earliest <= day <= latest:
-            self.fail("out_of_range", earliest=earliest.isoformat(), latest=latest.isoformat())
-        return day
-
-
-class EventDateField(BoundedDateField):
-    """The date of an event (a report, a case): from 2000 up to 2100, like `MomentField`."""
-
-
-# --- numbers ----------------------------------------------------------------------------------------
-
-
-def column_bounds(model, field_name: str) -> dict:
-    """`min_value`/`max_value` for an IntegerField of a serializer that fills the integer column
-    `model.field_name`: the column's range on PostgreSQL (the narrowest of the backends), so a
-    number too big for it is a field error rather than a database error (a 500)."""
-    internal_type = model._meta.get_field(field_name).get_internal_type()
-    minimum, maximum = BaseDatabaseOperations.integer_field_ranges[internal_type]
-    return {"min_value": minimum, "max_value": maximum}
 
 
 # --- bodies ------------------------------------------------------------------------------------------
@@ -197,8 +140,9 @@ class ApiAutoSchema(AutoSchema):
 
 
 class BaseAPIView(APIView):
-    """Every API view: token or session authentication (settings), then `ScopeOrRole` with the
-    view's `required_scopes` and `allowed_roles`."""
+    """Every API view: token or session authentication, then `IsAuthenticated` and
+    `apps.accounts.permissions.ScopeOrRole` with the view's `required_scopes` and `allowed_roles`
+    (both named in settings, REST_FRAMEWORK: core imports no other app)."""
 
     required_scopes: tuple | dict = ()
     allowed_roles: tuple | dict = ()
@@ -206,11 +150,6 @@ class BaseAPIView(APIView):
     # A view that checks the text of its body itself, per record (the feeds: one bad record must
     # not refuse the batch's good ones), sets this.
     checks_text_per_record = False
-
-    def get_permissions(self):
-        from apps.accounts.permissions import ScopeOrRole
-
-        return [IsAuthenticated(), ScopeOrRole()]
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""Bounds on the times and dates the staff screens take, as the API's (`apps.core.api.MomentField`,
+"""Bounds on the times and dates the staff screens take, as the API's (`apps.core.fields.MomentField`,
 `BoundedDateField`): a year 9999 or 0001 typed or sent into a form is a typo or garbage, and the
 first date arithmetic on it (an order's end, a look-back window) overflows into a 500.
 
@@ -12,8 +12,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .api import EARLIEST_MOMENT, LATEST_MOMENT
 from .clock import LOCAL_TZ
+from .fields import EARLIEST_MOMENT, LATEST_MOMENT
 
 # A date on a staff form (a birth date, a report's day): from 1900 up to 2100.
 EARLIEST_DATE = dt.date(1900, 1, 1)

@@ -10,12 +10,12 @@ from apps.core.admin import (
     BaseAdmin,
     BigTableMixin,
     HistoryAdmin,
-    PersonScopedAdminMixin,
     SuperuserWritesMixin,
     ViewOnlyMixin,
     pretty_json,
 )
 from apps.core.clock import now
+from apps.people.admin import PersonScopedAdminMixin
 
 from .choices import EvidenceOrigin
 from .models import (

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.areas.models import Area, LocalCaseReport
-from apps.core.api import EventDateField, MomentField, column_bounds
+from apps.core.fields import EventDateField, MomentField, column_bounds
 from apps.core.clock import local_date, now
 from apps.people.choices import IdType
 from apps.people.identity import validate_id

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history
 
 from apps.areas.models import Area, LocalCaseReport
+from apps.core import doors
 from apps.core.bulk import objs_create_with_history
 from apps.core.clock import now
 from apps.core.text import is_storable, unstorable_text_errors
@@ -132,8 +133,6 @@ def person_from_feed(
     (the feeds are the source of persons, names and phones, SPEC §7), and recompute the status
     when what changed can change it (phones bring telecom stays; the birth date the proxy rule).
     Returns (person, created)."""
-    from apps.status.services import status_mark_dirty
-
     outcome = person_write(
         id_type=id_type,
         id_number=id_number,
@@ -143,7 +142,7 @@ def person_from_feed(
         phones=phones,
     )
     if outcome.created or outcome.status_changed:
-        status_mark_dirty(person_ids=[outcome.person.pk])
+        doors.status_mark_dirty(person_ids=[outcome.person.pk])
     return outcome.person, outcome.created
 
 
@@ -276,15 +275,13 @@ def _note_affected(result: IngestResult, obj, old_person=None, old_area=None) ->
 
 
 def _schedule_recomputation(result: IngestResult, spec: Feed, records: list[dict]) -> None:
-    from apps.status.services import status_fanout_areas, status_mark_dirty
-
     phone_hashes = {phone_hash(r["phone"]) for r in records if r.get("phone")}
     if phone_hashes:
         result.person_ids.update(Phone.objects.filter(number_hash__in=phone_hashes).values_list("person_id", flat=True))
     if result.person_ids:
-        status_mark_dirty(person_ids=result.person_ids)
+        doors.status_mark_dirty(person_ids=result.person_ids)
     if result.county_codes:
-        status_fanout_areas(county_codes=sorted(result.county_codes))
+        doors.status_fanout_areas(county_codes=sorted(result.county_codes))
 
 
 def declaration_places_check(places: list[dict]) -> None:
@@ -393,7 +390,5 @@ def declaration_record(
         ],
         Stay,
     )
-    from apps.status.services import status_mark_dirty
-
-    status_mark_dirty(person_ids=[person.pk])
+    doors.status_mark_dirty(person_ids=[person.pk])
     return declaration

@@ -22,10 +22,11 @@ from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
 from apps.accounts.throttling import lookup_check
-from apps.core.admin import HistoryAdmin, PersonIdSearchMixin, ViewOnlyMixin, state_dot
+from apps.core.admin import HistoryAdmin, ViewOnlyMixin, state_dot
 from apps.core.errors import DomainError
 from apps.core.forms import MomentFormField
 from apps.evidence.choices import LabResultValue
+from apps.people.admin import PersonIdSearchMixin
 from apps.people.choices import IdType
 from apps.status.choices import State
 
@@ -321,8 +322,7 @@ class CurrentGuestAdmin(ViewOnlyMixin, PersonIdSearchMixin, HistoryAdmin):
 
     @admin.display(description=_("colour"), ordering="person__status__state")
     def colour(self, obj):
-        status = getattr(obj.person, "status", None)
-        return state_dot(status.state if status else None, empty=_("not computed yet"))
+        return state_dot(getattr(obj.person, "status", None), empty=_("not computed yet"))
 
     @admin.display(description=_("verified"), boolean=True)
     def verified_display(self, obj):

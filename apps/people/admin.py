@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,19 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts import access
 from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
-from apps.core.admin import (
-    BigTableMixin,
-    HistoryAdmin,
-    PersonScopedAdminMixin,
-    ReadOnlyInline,
-    SuperuserWritesMixin,
-    person_id_hashes,
-    state_dot,
-)
+from apps.core.admin import BigTableMixin, HistoryAdmin, ReadOnlyInline, SuperuserWritesMixin, state_dot
 from apps.core.clock import local_date, now
 from apps.core.errors import TooManyLookups
 
 from .models import Person, Phone
+from .selectors import person_id_hashes
 from .services import phone_hash
 
 # What other apps add to the person page, the one place staff look at a person: each panel is a
@@ -32,6 +26,47 @@ from .services import phone_hash
 # status with its reasons, the evidence timeline and the actions; see apps.casework.admin). The
 # people app stays unaware of the apps that build on it.
 PERSON_PAGE_PANELS: list[Callable[..., dict]] = []
+
+
+class PersonIdSearchMixin:
+    """Search also finds rows by their person's full ID number (through its look-up hash) or
+    reference. `person_path` is the lookup from the model to its person."""
+
+    person_path = "person"
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = (search_term or "").strip()
+        if not term:
+            return results, may_have_duplicates
+        match = Q(ref=term)
+        hashes = person_id_hashes(term)
+        if hashes:
+            try:  # testing ID numbers is rate-limited like every other door (SPEC §7)
+                lookup_check(request.user, "person_search")
+            except TooManyLookups as exc:
+                messages.error(request, exc.message)
+                return queryset.none(), False
+            match |= Q(id_hash__in=hashes)
+        by_person = queryset.filter(**{f"{self.person_path}__in": Person.objects.filter(match).values("pk")})
+        return results | by_person, may_have_duplicates
+
+
+class PersonScopedAdminMixin(PersonIdSearchMixin):
+    """The one mixin for every admin of a model that belongs to a person (stays, lab results,
+    events, arrivals, orders, associations, declarations, statuses, popups, releases,
+    registrations, hotel stays, appeals…): a user other than a superuser sees only the rows of
+    the persons `Person.objects.visible_to(user)` lets them see (SPEC §7)."""
+
+    # Rows that are part of the audit (releases and their files are manual changes): auditors
+    # read every one of them (SPEC §5, §7), whoever the person.
+    audit_record = False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if self.audit_record and access.may(request.user, "audit.read"):
+            return queryset
+        return access.visible_to(request.user, queryset, person_path=self.person_path)
 
 
 class PhoneInline(ReadOnlyInline):
@@ -119,8 +154,7 @@ class PersonAdmin(BigTableMixin, HistoryAdmin):
 
     @admin.display(description=_("status"))
     def state(self, obj):
-        status = getattr(obj, "status", None)  # None when never computed
-        return state_dot(status.state if status else None)
+        return state_dot(getattr(obj, "status", None))  # None when never computed
 
     @admin.display(description=_("age"))
     def age(self, obj):

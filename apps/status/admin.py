@@ -10,12 +10,12 @@ from apps.core.admin import (
     AppendOnlyMixin,
     BaseAdmin,
     BigTableMixin,
-    PersonScopedAdminMixin,
     ReadOnlyInline,
     ViewOnlyMixin,
     pretty_json,
     state_dot,
 )
+from apps.people.admin import PersonScopedAdminMixin
 
 from .models import PersonStatus, Popup, Release, ReleaseAttachment, StatusTransition
 from .services import status_mark_dirty
@@ -56,7 +56,7 @@ class PersonStatusAdmin(PersonScopedAdminMixin, ViewOnlyMixin, BigTableMixin, Ba
 
     @admin.display(description=_("state"))
     def coloured_state(self, obj):
-        return state_dot(obj.state)
+        return state_dot(obj)
 
     @admin.display(description=_("active popups"))
     def popup_numbers(self, obj):

@@ -311,6 +311,14 @@ def status_fanout_areas(*, county_codes: list[str]) -> int:
     return len(ids)
 
 
+def status_due_by(*, at) -> int:
+    """New policy parameters in force from `at` (a published version): every stored status whose
+    next change is later than `at` is due at it, in one UPDATE. Returns how many."""
+    return PersonStatus.objects.filter(Q(next_change_at__isnull=True) | Q(next_change_at__gt=at)).update(
+        next_change_at=at
+    )
+
+
 def status_sweep(*, limit: int = 100_000) -> int:
     """Recompute persons whose status is due (past `next_change_at`) or marked dirty. Returns how
     many were scheduled."""
