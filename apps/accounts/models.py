@@ -4,8 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from apps.core.history import HistoricalRecords
 from apps.core.models import TimeStampedModel
 
 from .choices import OrgKind, Role, Scope

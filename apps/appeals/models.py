@@ -4,9 +4,9 @@ the responsible organisation with a deadline and followed to resolution (SPEC §
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from apps.accounts.querysets import RestrictedQuerySet
+from apps.core.history import HistoricalRecords
 from apps.core.models import AppendOnlyModel, TimeStampedModel
 
 from .choices import OPEN_STATES, AppealStatus, Category, Channel, RoutingBasis

@@ -4,9 +4,9 @@ itinerary verifications community workers record (SPEC §4–6)."""
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from apps.accounts.querysets import RestrictedQuerySet
+from apps.core.history import HistoricalRecords
 from apps.core.models import TimeStampedModel
 
 from .choices import RegistrationStatus

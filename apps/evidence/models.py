@@ -12,11 +12,11 @@ import json
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from apps.accounts.querysets import RestrictedQuerySet
 from apps.core import crypto
 from apps.core.db import INGESTION_LOCK
+from apps.core.history import HistoricalRecords
 from apps.core.text import is_storable
 
 from .choices import (

@@ -4,10 +4,10 @@ city-precision stays and satisfies popup ④; the guest belongs to the hotel whi
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from apps.accounts.models import Organisation
 from apps.accounts.querysets import RestrictedQuerySet
+from apps.core.history import HistoricalRecords
 from apps.evidence.choices import LabResultValue
 
 

@@ -6,8 +6,8 @@ import secrets
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from apps.core.history import HistoricalRecords
 from apps.core.models import TimeStampedModel
 
 from .choices import IdType, PhoneChannel

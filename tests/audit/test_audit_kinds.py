@@ -296,3 +296,52 @@ def test_the_list_shows_the_kinds_label_and_offers_the_filters(events):
     assert 'name="at__gte"' in body and 'name="at__lte"' in body
     filters = body.split('id="changelist-filter"')[1]
     assert "worker_a" in filters and "CDC" in filters, "the actors and organisations offered"
+
+
+# --- the row history records the origin too ------------------------------------------------------
+
+
+def test_history_rows_record_the_origin_of_their_change(world):
+    """A command's history row (create_org), an API call's (a person and the stays of a feed, the
+    bulk path), and an admin's (a change saved on the admin site)."""
+    from apps.evidence.models import Stay
+    from apps.people.models import Person
+    from tests.api.helpers import RISK_COUNTY, stay
+
+    org = Organisation.objects.get(code="CA")
+    assert set(org.history.values_list("history_origin", flat=True)) == {"command"}
+    idn = rid("11010519900101123")
+    ref = world.person(idn)
+    world.feed("stays", stay(idn, "G1", RISK_COUNTY, iso(2021, 7, 20, 8), iso(2021, 7, 22, 8)))
+    assert set(Person.objects.get(ref=ref).history.values_list("history_origin", flat=True)) == {"api"}
+    assert set(Stay.history.values_list("history_origin", flat=True)) == {"api"}
+    root = User.objects.create_superuser("root", password="x-Very-long-pass-1")
+    c = Client()
+    c.force_login(root)
+    with origin(Origin.COMMAND):  # the request's path decides, not what runs around it
+        response = c.post(
+            f"/admin/accounts/organisation/{org.pk}/change/",
+            {
+                "code": "CA",
+                "kind": "community",
+                "name": "水岸家园社区（改）",
+                "area": org.area_id,
+                "parent": org.parent_id,
+                "is_active": "on",
+            },
+        )
+    assert response.status_code == 302, response.content[:2000]
+    latest = org.history.order_by("-history_id").first()
+    assert (latest.name, latest.history_origin) == ("水岸家园社区（改）", "admin")
+
+
+def test_a_history_row_inside_a_task_records_task(world):
+    org = Organisation.objects.get(code="CB")
+
+    @shared_task
+    def rename():
+        org.name = "另一社区（任务）"
+        org.save()
+
+    rename.apply()
+    assert org.history.order_by("-history_id").first().history_origin == "task"
