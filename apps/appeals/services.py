@@ -20,15 +20,22 @@ from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
+from apps.casework.models import CommunityRegistration
+from apps.casework.services import CHECKLIST, OnCall, popups_release
 from apps.core import crypto
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.errors import Conflict, NotFoundInJurisdiction
 from apps.core.masking import mask_phone
+from apps.evidence.choices import EvidenceOrigin
+from apps.evidence.services import declaration_places_check, declaration_record
 from apps.people.selectors import person_by_id
 from apps.people.services import phone_normalise
+from apps.status.selectors import status_payload
+from apps.status.services import status_current, status_refresh
 
 from .choices import DEADLINE_HOURS, OPEN_STATES, AppealStatus, Category, Channel, RoutingBasis
 from .models import Appeal, AppealEvent
+from .selectors import appeal_declaration_prefix, popup3_call_evidence
 
 ROUTABLE_KINDS = (OrgKind.COMMUNITY, OrgKind.CDC)
 
@@ -40,8 +47,6 @@ def appeal_destination(person) -> tuple[Organisation | None, str]:
     """Where an appeal about `person` goes (SPEC §6), and why: the community of residence; else the
     community of their most recent open registration; else the CDC (the active CDC organisation
     with the smallest code, so the choice is always the same). (None, "none") when there is none."""
-    from apps.casework.models import CommunityRegistration
-
     if person.community_id is not None:
         community = Organisation.objects.filter(pk=person.community_id, kind=OrgKind.COMMUNITY, is_active=True).first()
         if community is not None:
@@ -317,8 +322,6 @@ def appeal_resolve(
     person's active popups are released through `popups_release` — the resolution is the reason,
     and the verification checklist must be complete (SPEC §5). Returns the appeal and the person's
     status after a release (None without one)."""
-    from apps.casework.services import popups_release
-
     appeal = _appeal_for_handler(actor, appeal_id)
     _require_open(appeal, (AppealStatus.ROUTED, AppealStatus.IN_PROGRESS))
     resolution = _required_text(resolution, "resolution", _("Write the resolution for the caller."))
@@ -335,9 +338,6 @@ def appeal_resolve(
         detail["release_skipped"] = {str(k): str(v) for k, v in outcome.skipped.items()}
         status_after = outcome.statuses.get(appeal.person_id)
         if status_after is None:
-            from apps.status.selectors import status_payload
-            from apps.status.services import status_current
-
             status_after = status_payload(appeal.person, status_current(person_id=appeal.person_id))
     previous = _close(appeal, status=AppealStatus.RESOLVED, resolution=resolution, at=t)
     _event(appeal, actor=actor, from_status=previous, reason=resolution, at=t)
@@ -424,9 +424,6 @@ def _places_on_call(places, entered_beijing_at, t: dt.datetime) -> list[dict]:
 
 
 def _status_now(person) -> dict:
-    from apps.status.selectors import status_payload
-    from apps.status.services import status_current
-
     return status_payload(person, status_current(person_id=person.pk))
 
 
@@ -449,13 +446,6 @@ def appeal_itinerary_record(
     (the ingestion's `submitted_by` and payload, the declaration's external id). A manual change:
     the reason, an appeal event and an audit event with the status before and after; the status is
     recomputed. Returns (appeal, the new status, the declaration)."""
-    from apps.evidence.choices import EvidenceOrigin
-    from apps.evidence.services import declaration_places_check, declaration_record
-    from apps.status.selectors import status_payload
-    from apps.status.services import status_refresh
-
-    from .selectors import appeal_declaration_prefix
-
     appeal = _on_call_appeal(actor, "appeal.itinerary", appeal_id)
     reason = _required_text(reason, "reason", _("Write how the itinerary was verified on the call."))
     t = now()
@@ -535,10 +525,6 @@ def appeal_release_on_call(*, actor, appeal_id, reason: str, checklist: dict, or
     exactly the evidence the release covers; later evidence raises the popup again, naming the
     release (返黄). The appeal is resolved with the reason. Returns (appeal, the new status, the
     releases)."""
-    from apps.casework.services import CHECKLIST, OnCall, popups_release
-
-    from .selectors import popup3_call_evidence
-
     appeal = _on_call_appeal(actor, "appeal.release_on_call", appeal_id)
     reason = _required_text(reason, "reason", _("Write how the caller's itinerary was verified."))
     judged: list = []
