@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from apps.accounts import access
 from apps.core.clock import local_iso, now
-from apps.status.engine.rules.common import fmt
+from apps.status.engine.rules.common import STAY, when
+from apps.status.presentation import reason_shown
 
 from .choices import OPEN_STATES
 from .models import Appeal
@@ -130,7 +131,13 @@ class CallEvidence:
         kind = {"stay": _("stay"), "association": _("association")}.get(self.kind, self.kind)
         text = f"{kind} #{self.id}"
         if self.kind == "stay":
-            text += f" {self.area_name or self.area_code}（{fmt(self.arrived_at)} 至 {fmt(self.departed_at)}）"
+            text += " " + str(
+                STAY(
+                    area=self.area_name or self.area_code,
+                    arrived=when(self.arrived_at),
+                    departed=when(self.departed_at),
+                )
+            )
         return text
 
     def as_json(self) -> dict:
@@ -166,7 +173,7 @@ def popup3_call_evidence(appeal: Appeal, row=None, *, t: dt.datetime | None = No
     t = t or now()
     if row is None:
         row = status_current(person_id=appeal.person_id)
-    reasons = [r for r in row.reasons if r.get("popup") == 3]
+    reasons = [reason_shown(r) for r in row.reasons if r.get("popup") == rule3.POPUP.number]
     if not reasons:
         return []
     facts = person_facts(appeal.person_id, t)

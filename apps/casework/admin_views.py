@@ -30,15 +30,15 @@ from apps.core.errors import NotFoundInJurisdiction, NotPermitted
 from apps.evidence.choices import OrderKind
 from apps.evidence.models import ItineraryDeclaration, ObservationOrder
 from apps.people.models import Person
+from apps.status.engine.registry import circled, manual_numbers
 from apps.status.models import Popup
-from apps.status.presentation import POPUP_GUIDANCE, POPUP_TITLE, STATE_LABEL
+from apps.status.presentation import STATE_LABEL
 from apps.status.selectors import status_payload
 from apps.status.services import status_current
 
 from . import services
 from .choices import RegistrationStatus
 from .forms import (
-    CIRCLED,
     BulkReleaseForm,
     CommunityForm,
     OrderEndForm,
@@ -49,7 +49,7 @@ from .forms import (
     VerificationForm,
 )
 from .models import CommunityRegistration
-from .selectors import EVIDENCE_KINDS, QUEUE_POPUP, person_timeline, work_queue
+from .selectors import EVIDENCE_KINDS, QUEUE_LABEL, QUEUE_POPUPS, person_timeline, work_queue
 
 # The queue is the work list of those who release popups: community workers and the CDC.
 QUEUE_ACTION = "popup.release"
@@ -136,7 +136,7 @@ def login(request, extra_context=None):
 
 def _queue_why(item) -> str:
     if item.kind == "popup":
-        return _("work queue: popup %(number)s #%(id)s") % {"number": CIRCLED[QUEUE_POPUP], "id": item.id}
+        return _("work queue: popup %(number)s #%(id)s") % {"number": item.label, "id": item.id}
     if item.kind == "registration":
         return _("work queue: registration #%(id)s") % {"id": item.id}
     return _("work queue: appeal %(number)s") % {"number": item.label}
@@ -169,7 +169,7 @@ class QueueView(ActionView):
             person_ids=form.cleaned_data["person"],
             reason=form.cleaned_data["reason"],
             checklist=form.checklist(),
-            numbers=[QUEUE_POPUP],
+            numbers=QUEUE_POPUPS,
             origin="admin",
         )
         released = outcome.released_persons
@@ -179,7 +179,7 @@ class QueueView(ActionView):
                 "Popup %(popup)s released for %(count)d persons.",
                 released,
             )
-            % {"popup": CIRCLED[QUEUE_POPUP], "count": released},
+            % {"popup": QUEUE_LABEL, "count": released},
             level=messages.SUCCESS if released else messages.WARNING,
             also=((messages.WARNING, _skipped_message(outcome.skipped)),) if outcome.skipped else (),
         )
@@ -199,10 +199,10 @@ class QueueView(ActionView):
             "counts": work.counts,
             "kind": kind,
             "ticked": set(form.data.getlist("person")) if form.is_bound else set(),
-            "popup_label": CIRCLED[QUEUE_POPUP],
+            "popup_label": QUEUE_LABEL,
             "kinds": [
                 ("", _("All"), sum(work.counts[k] for k in QUEUE_KINDS)),
-                ("popup", _("Popup %(popup)s") % {"popup": CIRCLED[QUEUE_POPUP]}, work.counts["popup"]),
+                ("popup", _("Popup %(popup)s") % {"popup": QUEUE_LABEL}, work.counts["popup"]),
                 ("registration", _("Registrations"), work.counts["registration"]),
                 ("appeal", _("Appeals"), work.counts["appeal"]),
             ],
@@ -244,7 +244,7 @@ def person_case_panel(request, person: Person, why: str) -> dict:
     popups = [
         {
             **p,
-            "circled": CIRCLED.get(p["number"], p["number"]),
+            "circled": circled(p["number"]),
             "since_at": _moment(p.get("since")),
             "clears_at_at": _moment(p.get("clears_at")),
             "manual": p.get("clears") != "auto",
@@ -334,7 +334,9 @@ class ReleaseView(PersonAction):
 
     def load(self, ref: str):
         self.person = person = visible_person(self.request.user, ref, "popup.release")
-        status_current(person_id=person.pk)  # popups that have cleared on their own are not offered
+        # Popups that have cleared on their own are not offered; titles and guidance as the API shows them.
+        shown = status_payload(person, status_current(person_id=person.pk))["popups"]
+        self.shown = {p["number"]: p for p in shown}
         self.popups = popups = list(Popup.objects.filter(person=person, ended_at__isnull=True).order_by("number"))
         if not popups:
             messages.info(self.request, _("This person has no active popup to release."))
@@ -342,7 +344,7 @@ class ReleaseView(PersonAction):
         return None
 
     def get_form_kwargs(self) -> dict:
-        return {"popups": [(p, POPUP_TITLE.get(p.number, "")) for p in self.popups]}
+        return {"popups": [(p, self.shown.get(p.number, {}).get("title", "")) for p in self.popups]}
 
     def perform(self, form) -> str:
         data = form.cleaned_data
@@ -356,12 +358,17 @@ class ReleaseView(PersonAction):
         )
         (after,) = outcome.statuses.values()
         number = next(p.number for p in self.popups if p.pk == data["popup"])
-        message = _("Popup %(popup)s released.") % {"popup": CIRCLED.get(number, number)}
+        message = _("Popup %(popup)s released.") % {"popup": circled(number)}
         return f"{message} {_state_after(after)}"
 
     def get_intro(self) -> str:
         popups = self.popups
-        return " ".join(f"{CIRCLED[p.number]} {POPUP_GUIDANCE.get(p.number, '')}" for p in popups if p.number == 3)
+        manual = manual_numbers()
+        return " ".join(
+            f"{circled(p.number)} {self.shown[p.number]['guidance']}"
+            for p in popups
+            if p.number in manual and p.number in self.shown
+        )
 
 
 class OrderStartView(PersonAction):

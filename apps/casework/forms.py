@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.forms import MomentFormField
 from apps.evidence.choices import OrderKind
+from apps.status.engine.registry import circled
 
 from .choices import RegistrationStatus
 from .services import CHECKLIST
 
-CIRCLED = {1: "①", 2: "②", 3: "③", 4: "④", 5: "⑤"}
 DATETIME_INPUT = "%Y-%m-%dT%H:%M"
 
 CHECKLIST_LABELS = {
@@ -114,7 +114,7 @@ class PopupReleaseForm(ChecklistMixin):
 
     def __init__(self, *args, popups=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["popup"].choices = [(p.pk, title or CIRCLED.get(p.number, p.number)) for p, title in popups]
+        self.fields["popup"].choices = [(p.pk, title or circled(p.number)) for p, title in popups]
         if len(popups) == 1:
             self.fields["popup"].initial = popups[0][0].pk
 

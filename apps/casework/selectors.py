@@ -21,12 +21,15 @@ from apps.evidence.models import (
     Stay,
 )
 from apps.people.models import Person, Phone
+from apps.status.engine.registry import circled, queued_numbers
 from apps.status.models import Popup, Release
 
 from .choices import RegistrationStatus
 from .models import CommunityRegistration, ItineraryVerification
 
-QUEUE_POPUP = 3  # popup ③ (risk area) is what the community verifies and releases
+# The popups the community verifies and releases from its queue (popup ③, risk areas).
+QUEUE_POPUPS = queued_numbers()
+QUEUE_LABEL = "".join(circled(n) for n in QUEUE_POPUPS)
 QUEUE_LIMIT = 200
 
 
@@ -70,15 +73,15 @@ def work_queue(user, *, limit: int = QUEUE_LIMIT) -> WorkQueue:
     t = now()
     person_fields = ("person__ref", "person__display_name", "person__display_id")
 
-    popups = Popup.objects.filter(number=QUEUE_POPUP, ended_at__isnull=True).visible_to(user)
+    popups = Popup.objects.filter(number__in=QUEUE_POPUPS, ended_at__isnull=True).visible_to(user)
     registrations = CommunityRegistration.objects.filter(status=RegistrationStatus.PENDING).visible_to(user)
     # The appeals come from the layer above (apps.appeals) through a door: casework never imports it.
     appeals = doors.appeals_to_resolve(user)
 
     items = [
-        QueueItem("popup", pk, pid, ref, name, shown, since, label="③")
-        for pk, pid, since, ref, name, shown in popups.order_by("since", "pk").values_list(
-            "pk", "person_id", "since", *person_fields
+        QueueItem("popup", pk, pid, ref, name, shown, since, label=circled(number))
+        for pk, pid, since, number, ref, name, shown in popups.order_by("since", "pk").values_list(
+            "pk", "person_id", "since", "number", *person_fields
         )[:limit]
     ]
     items += [

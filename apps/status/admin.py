@@ -17,10 +17,10 @@ from apps.core.admin import (
 )
 from apps.people.admin import PersonScopedAdminMixin
 
+from .engine.registry import circled
 from .models import PersonStatus, Popup, Release, ReleaseAttachment, StatusTransition
+from .presentation import reasons_shown
 from .services import status_mark_dirty
-
-CIRCLED = {1: "①", 2: "②", 3: "③", 4: "④", 5: "⑤"}
 
 
 @admin.register(PersonStatus)
@@ -61,11 +61,11 @@ class PersonStatusAdmin(PersonScopedAdminMixin, ViewOnlyMixin, BigTableMixin, Ba
     @admin.display(description=_("active popups"))
     def popup_numbers(self, obj):
         numbers = [p.get("number") if isinstance(p, dict) else p for p in (obj.popups or [])]
-        return " ".join(CIRCLED.get(n, str(n)) for n in numbers if n is not None) or "-"
+        return " ".join(circled(n) for n in numbers if n is not None) or "-"
 
     @admin.display(description=_("reasons"))
     def reasons_display(self, obj):
-        return pretty_json(obj.reasons)
+        return pretty_json(reasons_shown(obj.reasons or []))
 
     def has_recompute_permission(self, request):
         return request.user.is_superuser or request.user.has_perm("status.change_personstatus")

@@ -9,6 +9,7 @@ from apps.accounts.querysets import RestrictedQuerySet
 from apps.core.models import AppendOnlyModel
 
 from .choices import PopupEnd, State
+from .engine.registry import number_choices
 
 
 class PersonStatus(models.Model):
@@ -75,7 +76,7 @@ class Popup(models.Model):
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="popup_episodes"
     )
-    number = models.PositiveSmallIntegerField(_("popup number"), choices=[(n, str(n)) for n in range(1, 6)])
+    number = models.PositiveSmallIntegerField(_("popup number"), choices=number_choices())
     since = models.DateTimeField(_("since"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     ended_by = models.CharField(_("ended by"), max_length=10, choices=PopupEnd.choices, blank=True)

@@ -259,16 +259,14 @@ def status_payload(person, row) -> dict:
     """The status of API.md ("Status") from a person and their current status row."""
     from apps.core.clock import next_local_midnight, now
 
-    from .presentation import POPUP_GUIDANCE, POPUP_TITLE, STATE_COLOUR, STATE_LABEL
+    from .presentation import STATE_COLOUR, STATE_LABEL, needs_policy, popups_shown, reasons_shown
 
     t = now()
     valid_until = next_local_midnight(t)
     if row.next_change_at is not None:
         valid_until = min(valid_until, row.next_change_at)
-    popups = []
-    for popup in row.popups:
-        number = popup["number"]
-        popups.append({"number": number, "title": POPUP_TITLE[number], "guidance": POPUP_GUIDANCE[number], **popup})
+    # A row stored before popups carried their policy parameters: the policy it was computed under.
+    policy = policy_at(row.computed_at) if needs_policy(row.popups) else None
     return {
         "ref": person.ref,
         "display_name": person.display_name,
@@ -277,8 +275,8 @@ def status_payload(person, row) -> dict:
         "colour": STATE_COLOUR[row.state],
         "label": STATE_LABEL[row.state],
         "state_since": row.state_since.isoformat(),
-        "popups": popups,
-        "reasons": row.reasons,
+        "popups": popups_shown(row.popups, policy=policy),
+        "reasons": reasons_shown(row.reasons),
         "valid_until": valid_until.isoformat(),
         "computed_at": row.computed_at.isoformat(),
     }

@@ -5,6 +5,7 @@ from django import template
 from django.urls import reverse
 
 from apps.accounts import access
+from apps.status.engine.registry import circled as registry_circled
 
 register = template.Library()
 
@@ -24,9 +25,4 @@ def queue_url(context) -> str:
 @register.filter
 def circled(number) -> str:
     """3 → ③."""
-    from apps.casework.forms import CIRCLED
-
-    try:
-        return CIRCLED.get(int(number), str(number))
-    except (TypeError, ValueError):
-        return str(number)
+    return registry_circled(number)

@@ -1,12 +1,15 @@
 from rest_framework import serializers
 
+from ..choices import PopupClears
+from ..engine.registry import POPUPS
+
 
 class PopupSerializer(serializers.Serializer):
-    number = serializers.IntegerField(min_value=1, max_value=5)
+    number = serializers.IntegerField(min_value=min(POPUPS), max_value=max(POPUPS))
     title = serializers.CharField()
     guidance = serializers.CharField()
     since = serializers.DateTimeField()
-    clears = serializers.ChoiceField(choices=["auto", "manual_or_auto"])
+    clears = serializers.ChoiceField(choices=PopupClears.values)
     clears_at = serializers.DateTimeField(allow_null=True)
 
 

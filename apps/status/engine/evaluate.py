@@ -3,14 +3,23 @@ red > yellow > popup > green, `valid_until` and `next_change_at` (SPEC §10)."""
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.clock import next_local_midnight
 
+from ..choices import PRECEDENCE, State, strongest
 from .facts import Facts, ReleaseFact
+from .registry import POPUPS, RULES
 from .result import Finding, PopupState, StatusResult
-from .rules import colours, popup1_local_case, popup2_inbound, popup3_risk_area, popup4_untested, popup5_border_port
+from .texts import Message
 
-RULES = (popup1_local_case, popup2_inbound, popup3_risk_area, popup4_untested, popup5_border_port, colours)
-MANUAL_POPUPS = {3}
+AFTER_RELEASE = Message(
+    "after_release",
+    _(
+        "%(summary)s (released by hand in release #%(release)s; new evidence since the release: %(evidence)s, "
+        "so the popup is raised again.)"
+    ),
+)
 
 
 def _latest_release(facts: Facts, number: int, t: dt.datetime) -> ReleaseFact | None:
@@ -28,12 +37,12 @@ def _apply_release(findings: list[Finding], release: ReleaseFact | None) -> list
         new = [e for e in finding.evidence if e.ingestion_id > release.watermark]
         if not new:
             continue
-        names = "、".join(f"{e.kind} #{e.id}" for e in new)
+        names = [f"{e.kind} #{e.id}" for e in new]
         kept.append(
             Finding(
                 rule=finding.rule,
                 popup=finding.popup,
-                summary=f"{finding.summary}（此前已于解除记录 #{release.id} 人工解除；解除后新增证据：{names}，再次弹窗。）",
+                summary=AFTER_RELEASE(summary=finding.summary, release=release.id, evidence=names),
                 clears=finding.clears,
                 evidence=finding.evidence,
                 since=max(finding.since or release.created_at, release.created_at),
@@ -57,7 +66,7 @@ def evaluate(facts: Facts, t: dt.datetime) -> StatusResult:
     reasons: list[Finding] = [f for f in findings if f.state is not None]
     popups: list[PopupState] = []
     released: list[int] = []
-    for number in range(1, 6):
+    for number, definition in POPUPS.items():
         of_number = [f for f in findings if f.popup == number]
         if not of_number:
             continue
@@ -71,26 +80,20 @@ def evaluate(facts: Facts, t: dt.datetime) -> StatusResult:
             PopupState(
                 number=number,
                 since=min(f.since or t for f in kept),
-                clears="manual_or_auto" if number in MANUAL_POPUPS else "auto",
+                clears=definition.clears,
                 clears_at=None if any(c is None for c in clears_at) else max(clears_at),
+                params=definition.params_from(facts.policy),
             )
         )
 
-    states = {f.state for f in reasons if f.state}
-    if "red" in states:
-        state = "red"
-    elif "yellow" in states:
-        state = "yellow"
-    elif popups:
-        state = "popup"
-    else:
-        state = "green"
+    state = strongest({f.state for f in reasons if f.state} | ({State.POPUP} if popups else set()))
 
     future = [c for c in changes if c > t]
     next_change_at = min(future) if future else None
     midnight = next_local_midnight(t)
     valid_until = midnight if next_change_at is None else min(midnight, next_change_at)
-    reasons.sort(key=lambda f: ({"red": 0, "yellow": 1}.get(f.state or "", 2), f.popup or 0, f.rule))
+    # The strongest state's reasons first, then the popups' in number order.
+    reasons.sort(key=lambda f: (-PRECEDENCE[f.state or State.POPUP], f.popup or 0, f.rule))
     return StatusResult(
         state=state,
         popups=tuple(popups),

@@ -3,6 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .texts import Text
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -19,8 +21,8 @@ class Finding:
     """One rule that fired: for popups `popup` is its number, for colours `state` is set."""
 
     rule: str
-    summary: str
-    clears: str  # what clears it, in plain Chinese
+    summary: Text  # what was found, rendered in the reader's language when shown
+    clears: Text  # what clears it
     evidence: tuple[Evidence, ...] = ()
     since: dt.datetime | None = None
     clears_at: dt.datetime | None = None
@@ -31,8 +33,8 @@ class Finding:
     def as_json(self) -> dict:
         data = {
             "rule": self.rule,
-            "summary": self.summary,
-            "clears": self.clears,
+            "summary": self.summary.as_json(),
+            "clears": self.clears.as_json(),
             "evidence": [e.as_json() for e in self.evidence],
             "since": self.since.isoformat() if self.since else None,
             "clears_at": self.clears_at.isoformat() if self.clears_at else None,
@@ -58,16 +60,22 @@ class RuleOutcome:
 class PopupState:
     number: int
     since: dt.datetime
-    clears: str  # "auto" or "manual_or_auto"
+    clears: str  # PopupClears: "auto" or "manual_or_auto"
     clears_at: dt.datetime | None
+    # The policy parameters its title and guidance name (PopupDefinition.policy_params), as in
+    # force when it was computed: the row is recomputed when a new policy takes effect.
+    params: tuple[tuple[str, int], ...] = ()
 
     def as_json(self) -> dict:
-        return {
+        data = {
             "number": self.number,
             "since": self.since.isoformat(),
             "clears": self.clears,
             "clears_at": self.clears_at.isoformat() if self.clears_at else None,
         }
+        if self.params:
+            data["params"] = dict(self.params)
+        return data
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,26 @@ from `starts_at` until `ends_at` (open-ended when null) or until its issuer ends
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from ..facts import Facts, OrderFact
 from ..result import Evidence, Finding, RuleOutcome
-from .common import LEVEL_LABEL, counted_stays, fmt, is_county_stay, is_risky, level_at, stay_text
+from ..texts import Message
+from .common import counted_stays, is_county_stay, is_risky, level_at, level_text, stay_text, when
 
 RULE_RED = "red.centralized_order"
 RULE_YELLOW_ORDER = "yellow.home_order"
 RULE_YELLOW_LOCATION = "yellow.in_risk_county"
+
+SUMMARY = {
+    RULE_RED: Message(RULE_RED, _("Centralised observation: from %(starts)s until %(ends)s.")),
+    RULE_YELLOW_ORDER: Message(RULE_YELLOW_ORDER, _("Home observation: from %(starts)s until %(ends)s.")),
+}
+CLEARS_ORDER = Message("order.clears", _("When the observation period ends, or when the issuer ends it."))
+IN_RISK_COUNTY = Message(RULE_YELLOW_LOCATION, _("You are still in a %(level)s area: %(stay)s."))
+IN_RISK_COUNTY_CLEARS = Message(
+    f"{RULE_YELLOW_LOCATION}.clears", _("Cleared once you leave the area or it is designated low risk.")
+)
 
 
 def order_end(order: OrderFact) -> dt.datetime | None:
@@ -33,12 +46,13 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
         if end is not None:
             out.changes.append(end)
         red = order.kind == "centralized"
+        rule = RULE_RED if red else RULE_YELLOW_ORDER
         out.findings.append(
             Finding(
-                rule=RULE_RED if red else RULE_YELLOW_ORDER,
+                rule=rule,
                 state="red" if red else "yellow",
-                summary=("集中观察" if red else "居家观察") + f"：自{fmt(order.starts_at)}起，至{fmt(end)}。",
-                clears="观察期满或由下达单位解除。",
+                summary=SUMMARY[rule](starts=when(order.starts_at), ends=when(end)),
+                clears=CLEARS_ORDER(),
                 evidence=(Evidence("observation_order", order.id, order.ingestion_id),),
                 since=order.starts_at,
                 clears_at=end,
@@ -54,8 +68,8 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
                     Finding(
                         rule=RULE_YELLOW_LOCATION,
                         state="yellow",
-                        summary=f"您目前仍在{LEVEL_LABEL[designation.level]}地区{stay_text(latest)}。",
-                        clears="离开该地区或该地调为低风险后解除。",
+                        summary=IN_RISK_COUNTY(level=level_text(designation.level), stay=stay_text(latest)),
+                        clears=IN_RISK_COUNTY_CLEARS(),
                         evidence=(
                             Evidence("stay", latest.id, latest.ingestion_id),
                             Evidence("designation", designation.id, designation.ingestion_id),

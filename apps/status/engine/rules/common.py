@@ -1,14 +1,26 @@
-"""What several rules share: which stays count at `t`, a county's risk level at `t`, NATs."""
+"""What several rules share: which stays count at `t`, a county's risk level at `t`, NATs, and
+the pieces of their texts (a stay, a moment, a risk level)."""
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.clock import LOCAL_TZ
+
 from ..facts import DesignationFact, Facts, LabFact, StayFact
+from ..texts import Message, Text
 
 TELECOM = "telecom"
 CITY = "city"
 COUNTY = "county"
 RISKY = ("medium", "high")
-LEVEL_LABEL = {"low": "低风险", "medium": "中风险", "high": "高风险"}
+LEVELS = {
+    "low": Message("level.low", _("low risk")),
+    "medium": Message("level.medium", _("medium risk")),
+    "high": Message("level.high", _("high risk")),
+}
+STAY = Message("stay", _("%(area)s (%(arrived)s to %(departed)s)"))
+ONGOING = Message("moment.ongoing", _("the present"))
 EPSILON = dt.timedelta(microseconds=1)
 
 
@@ -111,10 +123,17 @@ def negative_nats(facts: Facts, t: dt.datetime) -> list[LabFact]:
 def fmt(moment: dt.datetime | None) -> str:
     if moment is None:
         return "至今"
-    from apps.core.clock import LOCAL_TZ
-
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-def stay_text(stay: StayFact) -> str:
-    return f"{stay.area_name or stay.area_code}（{fmt(stay.arrived_at)} 至 {fmt(stay.departed_at)}）"
+def when(moment: dt.datetime | None) -> str | Text:
+    """A moment in a text: local time to the minute, or "the present" (translated) for none."""
+    return ONGOING() if moment is None else fmt(moment)
+
+
+def level_text(level: str) -> Text | str:
+    return LEVELS[level]() if level in LEVELS else level
+
+
+def stay_text(stay: StayFact) -> Text:
+    return STAY(area=stay.area_name or stay.area_code, arrived=when(stay.arrived_at), departed=when(stay.departed_at))

@@ -8,13 +8,36 @@ left the county.
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.clock import local_date, local_midnight
 
+from ..definition import PopupDefinition
 from ..facts import Facts
 from ..result import Evidence, Finding, RuleOutcome
+from ..texts import Message
 from .common import counted_stays, fmt, is_county_stay, just_after, stay_text
 
+POPUP = PopupDefinition(
+    number=1,
+    key="local_case",
+    title=_("Stayed in a county with local cases in the last %(lookback_days)s days"),
+    guidance=_(
+        "Please go out less and watch your health; the popup clears automatically when it expires, no appeal is needed."
+    ),
+)
+
 RULE = "popup1.local_case_county"
+SUMMARY = Message(
+    RULE, _("In the last %(days)s days you were in %(stay)s, where a local case was reported on %(reported_on)s.")
+)
+CLEARS = Message(
+    f"{RULE}.clears",
+    _(
+        "Cleared automatically at %(ends)s (00:00 on day %(clear_days)s after the latest case report), "
+        "or %(days)s days after you left the area, or once the area is designated low risk."
+    ),
+)
 
 
 def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
@@ -46,10 +69,13 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
         out.findings.append(
             Finding(
                 rule=RULE,
-                popup=1,
-                summary=f"您近{facts.policy.lookback_days}天内到过{stay_text(stay)}，该地{latest:%Y-%m-%d}报告了本土病例。",
-                clears=f"系统自动解除：{fmt(ends)}（最近病例报告日后第{facts.policy.local_case_clear_days}天零时），"
-                f"或离开该地满{facts.policy.lookback_days}天，或该地调为低风险后。",
+                popup=POPUP.number,
+                summary=SUMMARY(
+                    days=facts.policy.lookback_days, stay=stay_text(stay), reported_on=f"{latest:%Y-%m-%d}"
+                ),
+                clears=CLEARS(
+                    ends=fmt(ends), clear_days=facts.policy.local_case_clear_days, days=facts.policy.lookback_days
+                ),
                 evidence=(Evidence("stay", stay.id, stay.ingestion_id),)
                 + tuple(Evidence("local_case", r.id, r.ingestion_id) for r in recent),
                 since=max(stay.arrived_at, local_midnight(min(r.reported_on for r in recent))),

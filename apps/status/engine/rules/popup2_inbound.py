@@ -7,13 +7,31 @@ SPEC §2 ②: entered on local date D with `inbound_quarantine_days` days: clear
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.core.clock import local_date, local_midnight
 
+from ..definition import PopupDefinition
 from ..facts import Facts
 from ..result import Evidence, Finding, RuleOutcome
+from ..texts import Message
 from .common import fmt
 
+POPUP = PopupDefinition(
+    number=2,
+    key="inbound",
+    title=_("Inbound traveller whose quarantine period is not over"),
+    guidance=_(
+        "Please complete the observation required of inbound travellers; the popup clears automatically "
+        "at 00:00 on the day the period ends."
+    ),
+)
+
 RULE = "popup2.inbound_quarantine"
+SUMMARY = Message(
+    RULE, _("You entered the country at %(entered)s; the %(days)s-day inbound quarantine period is not over.")
+)
+CLEARS = Message(f"{RULE}.clears", _("Cleared automatically at %(ends)s."))
 
 
 def quarantine_end(arrival, days: int) -> dt.datetime:
@@ -37,9 +55,9 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
         out.findings.append(
             Finding(
                 rule=RULE,
-                popup=2,
-                summary=f"您于{fmt(arrival.entered_at)}入境，入境隔离观察期{days}天尚未结束。",
-                clears=f"系统自动解除：{fmt(end)}。",
+                popup=POPUP.number,
+                summary=SUMMARY(entered=fmt(arrival.entered_at), days=days),
+                clears=CLEARS(ends=fmt(end)),
                 evidence=(Evidence("inbound_arrival", arrival.id, arrival.ingestion_id),),
                 since=arrival.entered_at,
                 clears_at=end,

@@ -9,28 +9,62 @@ automatically when no (a), (b) or (c) evidence is left in the window.
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
+from ..definition import PopupDefinition
 from ..facts import DeclarationFact, Facts, StayFact
 from ..result import Evidence, Finding, RuleOutcome
+from ..texts import Message
 from .common import (
-    LEVEL_LABEL,
     counted_stays,
     fmt,
     is_county_stay,
     is_risky,
     just_after,
     level_at,
+    level_text,
     negative_nats,
     stay_text,
+)
+
+POPUP = PopupDefinition(
+    number=3,
+    key="risk_area",
+    title=_("Linked to a medium- or high-risk area or a risk association"),
+    guidance=_(
+        "Please contact the community where you live (or report through 京心相助): once your itinerary is "
+        "verified and a negative NAT shown, the community releases the popup. If you are away, it can be "
+        "verified remotely: you need not come in person. If you think the popup is a mistake, call 12345."
+    ),
+    released_manually=True,
+    queued=True,
 )
 
 RULE_COUNTY = "popup3.risk_county_stay"
 RULE_CITY = "popup3.risk_city_stay"
 RULE_ASSOCIATION = "popup3.association"
-CLEARS = "社区或疾控核实行程后人工解除；或相关记录超出{days}天后系统自动解除。"
-ASSOCIATION_LABEL = {
-    "epidemiological": "流行病学关联",
-    "venue_scan": "在管控场所附近扫码",
-    "phone_owner": "您身份证名下的手机号出现在风险地区",
+CLEARS = Message(
+    "popup3.clears",
+    _(
+        "Released by the community or CDC after verifying the itinerary; or cleared automatically once the "
+        "records are more than %(days)s days old."
+    ),
+)
+COUNTY_SUMMARY = Message(RULE_COUNTY, _("In the last %(days)s days you were in %(stay)s, now a %(level)s area."))
+CITY_SUMMARY = Message(
+    RULE_CITY,
+    _(
+        "Your telecom itinerary shows that in the last %(days)s days you were in %(stay)s, a city with medium- "
+        "or high-risk areas (%(areas)s). The data is precise to the city only: if you were not in these areas, "
+        "declare your itinerary and show a negative NAT, or ask your community to verify it."
+    ),
+)
+ASSOCIATION_SUMMARY = Message(RULE_ASSOCIATION, _("%(observed)s: %(association)s on record."))
+# As the reason's sentence says it (AssociationKind's labels name the kind in a list).
+ASSOCIATIONS = {
+    "epidemiological": Message("association.epidemiological", _("an epidemiological link")),
+    "venue_scan": Message("association.venue_scan", _("a scan near a controlled site")),
+    "phone_owner": Message("association.phone_owner", _("a phone number registered under your ID seen in a risk area")),
 }
 
 
@@ -86,7 +120,7 @@ def _stay_clears_at(facts: Facts, stay: StayFact) -> dt.datetime | None:
 def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
     out = RuleOutcome()
     days = facts.policy.lookback_days
-    clears = CLEARS.format(days=days)
+    clears = CLEARS(days=days)
     for stay in counted_stays(facts, t, out.changes):
         if is_county_stay(stay):
             designation = level_at(facts, stay.area_code, t, out.changes)
@@ -95,8 +129,8 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
             out.findings.append(
                 Finding(
                     rule=RULE_COUNTY,
-                    popup=3,
-                    summary=f"您近{days}天内到过{stay_text(stay)}，该地现为{LEVEL_LABEL[designation.level]}地区。",
+                    popup=POPUP.number,
+                    summary=COUNTY_SUMMARY(days=days, stay=stay_text(stay), level=level_text(designation.level)),
                     clears=clears,
                     evidence=(
                         Evidence("stay", stay.id, stay.ingestion_id),
@@ -124,13 +158,12 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
                 out.changes.append(declaration.submitted_at)
         if covered(facts, stay, t):
             continue
-        names = "、".join(d.area_name or d.area_code for d in risky)
+        names = [d.area_name or d.area_code for d in risky]
         out.findings.append(
             Finding(
                 rule=RULE_CITY,
-                popup=3,
-                summary=f"您的通信行程显示近{days}天内到过{stay_text(stay)}，该市有中高风险地区（{names}）。"
-                "数据仅精确到地市，如未到过这些地区，请填报行程并提供核酸阴性证明，或联系社区核实。",
+                popup=POPUP.number,
+                summary=CITY_SUMMARY(days=days, stay=stay_text(stay), areas=names),
                 clears=clears,
                 evidence=(Evidence("stay", stay.id, stay.ingestion_id),)
                 + tuple(Evidence("designation", d.id, d.ingestion_id) for d in risky),
@@ -150,8 +183,13 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
         out.findings.append(
             Finding(
                 rule=RULE_ASSOCIATION,
-                popup=3,
-                summary=f"{fmt(association.observed_at)}记录到{ASSOCIATION_LABEL.get(association.kind, association.kind)}。",
+                popup=POPUP.number,
+                summary=ASSOCIATION_SUMMARY(
+                    observed=fmt(association.observed_at),
+                    association=ASSOCIATIONS[association.kind]()
+                    if association.kind in ASSOCIATIONS
+                    else association.kind,
+                ),
                 clears=clears,
                 evidence=(Evidence("association", association.id, association.ingestion_id),),
                 since=association.observed_at,

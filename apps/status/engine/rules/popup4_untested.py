@@ -8,27 +8,34 @@ satisfies it (SPEC §4).
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
 from apps.evidence.choices import DrugClass, HealthEventKind, Symptom
 
+from ..definition import PopupDefinition
 from ..facts import EventFact, Facts
 from ..result import Evidence, Finding, RuleOutcome
+from ..texts import Message, Text
 from .common import fmt, negative_nats
 
+POPUP = PopupDefinition(
+    number=4,
+    key="untested",
+    title=_("No negative NAT found after entering Beijing, buying medicine or a clinic visit"),
+    guidance=_(
+        "Please take a NAT as soon as possible; the popup clears automatically once the negative result is uploaded."
+    ),
+)
+
 RULE = "popup4.untested_trigger"
-DRUG_LABEL = {"antipyretic": "退热类", "cough": "止咳类", "antiviral": "抗病毒类", "antibiotic": "抗生素类"}
-SYMPTOM_LABEL = {
-    "fever": "发热",
-    "dry_cough": "干咳",
-    "fatigue": "乏力",
-    "sore_throat": "咽痛",
-    "smell_taste_loss": "嗅味觉减退",
-    "nasal_congestion": "鼻塞",
-    "runny_nose": "流涕",
-    "conjunctivitis": "结膜炎",
-    "myalgia": "肌痛",
-    "diarrhea": "腹泻",
-    "dyspnea": "呼吸困难",
-}
+SUMMARY = Message(RULE, _("You %(event)s; no negative NAT sampled after that was found within %(hours)s hours."))
+CLEARS = Message(f"{RULE}.clears", _("Take a NAT: cleared automatically once the negative result is uploaded."))
+ENTERED = Message("event.beijing_entry", _("entered (or returned to) Beijing at %(when)s"))
+BOUGHT = Message("event.drug_purchase", _("bought %(drug)s medicine at %(when)s"))
+VISITED = Message("event.clinic_visit", _("saw a doctor for %(symptom)s at %(when)s"))
+# The drug classes and symptoms by their labels (evidence.choices), translated with them.
+DRUGS = {c.value: Message(f"drug.{c.value}", c.label) for c in DrugClass}
+SYMPTOMS = {s.value: Message(f"symptom.{s.value}", s.label) for s in Symptom}
 
 
 def is_trigger(event: EventFact) -> bool:
@@ -41,12 +48,12 @@ def is_trigger(event: EventFact) -> bool:
     return False
 
 
-def describe(event: EventFact) -> str:
+def describe(event: EventFact) -> Text:
     if event.kind == HealthEventKind.BEIJING_ENTRY:
-        return f"{fmt(event.occurred_at)}进（返）京"
+        return ENTERED(when=fmt(event.occurred_at))
     if event.kind == HealthEventKind.DRUG_PURCHASE:
-        return f"{fmt(event.occurred_at)}购买{DRUG_LABEL[event.detail]}药品"
-    return f"{fmt(event.occurred_at)}因{SYMPTOM_LABEL[event.detail]}就诊"
+        return BOUGHT(when=fmt(event.occurred_at), drug=DRUGS[event.detail]())
+    return VISITED(when=fmt(event.occurred_at), symptom=SYMPTOMS[event.detail]())
 
 
 def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
@@ -71,9 +78,9 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
         out.findings.append(
             Finding(
                 rule=RULE,
-                popup=4,
-                summary=f"您{describe(event)}，{facts.policy.popup4_grace_hours}小时内未查到此后采样的核酸阴性结果。",
-                clears="完成核酸检测，阴性结果上传后系统自动解除。",
+                popup=POPUP.number,
+                summary=SUMMARY(event=describe(event), hours=facts.policy.popup4_grace_hours),
+                clears=CLEARS(),
                 evidence=(Evidence("health_event", event.id, event.ingestion_id),),
                 since=due,
                 clears_at=None,

@@ -6,11 +6,24 @@ person left it.
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
+
+from ..definition import PopupDefinition
 from ..facts import Facts
 from ..result import Evidence, Finding, RuleOutcome
+from ..texts import Message
 from .common import counted_stays, is_county_stay, just_after, stay_text
 
+POPUP = PopupDefinition(
+    number=5,
+    key="border_port",
+    title=_("Stayed in a land border port area in the last %(lookback_days)s days"),
+    guidance=_("The popup clears automatically %(lookback_days)s days after you leave the port area."),
+)
+
 RULE = "popup5.border_port_county"
+SUMMARY = Message(RULE, _("In the last %(days)s days you were in a land border port area: %(stay)s."))
+CLEARS = Message(f"{RULE}.clears", _("Cleared automatically %(days)s days after you left the area."))
 
 
 def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
@@ -33,9 +46,9 @@ def evaluate(facts: Facts, t: dt.datetime) -> RuleOutcome:
             out.findings.append(
                 Finding(
                     rule=RULE,
-                    popup=5,
-                    summary=f"您近{facts.policy.lookback_days}天内到过陆路边境口岸地区{stay_text(stay)}。",
-                    clears=f"离开该地满{facts.policy.lookback_days}天后系统自动解除。",
+                    popup=POPUP.number,
+                    summary=SUMMARY(days=facts.policy.lookback_days, stay=stay_text(stay)),
+                    clears=CLEARS(days=facts.policy.lookback_days),
                     evidence=(
                         Evidence("stay", stay.id, stay.ingestion_id),
                         Evidence("border_port", port.id, port.ingestion_id),
