@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from apps.core.management.base import BaseCommand, CommandError
 from apps.devtools.bench import report, sections
 from apps.devtools.bench.infra import ROOT, log
 

@@ -6,8 +6,8 @@ import json
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.management.base import BaseCommand, CommandError
 from apps.devtools.demo import AreasNotLoaded
 from apps.devtools.population import DEFAULT_CHUNK, DEFAULT_PERSONS, default_workers, population_generate
 from config.settings.base import DEV_PERSONAL_DATA_KEY

@@ -4,8 +4,7 @@ Prints the demo logins (username, role, organisation, password, a fresh API toke
 partner's token. Safe to run again: organisations and logins are re-ensured, persons and evidence
 are created only once."""
 
-from django.core.management.base import BaseCommand, CommandError
-
+from apps.core.management.base import BaseCommand, CommandError
 from apps.devtools.demo import PARTNER_NAME, AreasNotLoaded, demo_seed
 
 COLUMNS = ("username", "role", "organisation", "password", "token")
