@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
-from apps.audit.api.views import AuditView
+from apps.audit.api.views import AuditCheckpointsView, AuditView
 from apps.casework.api.views import (
     CommunityRegistrationsView,
     OrderEndView,
@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("work-queue/", WorkQueueView.as_view(), name="work-queue"),
     path("audit/", AuditView.as_view(), name="audit"),
+    path("audit/checkpoints/", AuditCheckpointsView.as_view(), name="audit-checkpoints"),
     path("", include("apps.hotels.api.urls")),
     path("", include("apps.appeals.api.urls")),
     path("restrictions/", RestrictionsView.as_view(), name="restrictions"),

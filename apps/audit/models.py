@@ -9,7 +9,15 @@ from apps.core.models import AppendOnlyError, AppendOnlyModel
 
 from .choices import AccessVia, AuditKind, Origin
 
-__all__ = ["AppendOnlyError", "AppendOnlyModel", "AuditEvent", "AccessLog"]
+__all__ = [
+    "AppendOnlyError",
+    "AppendOnlyModel",
+    "AuditEvent",
+    "AccessLog",
+    "AuditLeaf",
+    "AuditLeafPurge",
+    "AuditCheckpoint",
+]
 
 
 class AuditEvent(AppendOnlyModel):
@@ -73,3 +81,69 @@ class AccessLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.actor} → {self.person_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --- the sealed audit (apps.audit.chain; README: Sealed audit) ---------------------------------------
+
+
+class AuditLeaf(AppendOnlyModel):
+    """One audit row sealed into the log: the `seq`-th leaf (from 0) of the RFC 6962 tree that the
+    checkpoints sign. Kept when its row is purged, so the tree, and every checkpoint, still verify.
+    `digest` is SHA-256 of the row's canonical bytes, `leaf_hash` SHA-256(0x00 || the leaf's
+    entry), the entry naming the source, the row's id and time and its digest (apps.audit.chain)."""
+
+    seq = models.BigIntegerField(_("sequence number"), primary_key=True)
+    source = models.CharField(_("source"), max_length=16)
+    row_id = models.BigIntegerField(_("row"))
+    at = models.DateTimeField(_("at"))
+    digest = models.CharField(_("row digest"), max_length=64)
+    leaf_hash = models.CharField(_("leaf hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("sealed audit row")
+        verbose_name_plural = _("sealed audit rows")
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["source", "row_id"], name="audit_leaf_source_row")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.source}:{self.row_id}"
+
+
+class AuditLeafPurge(AppendOnlyModel):
+    """The retention purge removed the row of this leaf, at `purged_at`: written by the purge itself
+    (on PostgreSQL inside its SECURITY DEFINER function, apps.retention.db), so a row gone without
+    one is reported as removed."""
+
+    leaf = models.OneToOneField(
+        AuditLeaf, verbose_name=_("sealed audit row"), primary_key=True, on_delete=models.PROTECT, related_name="purge"
+    )
+    purged_at = models.DateTimeField(_("purged at"))
+
+    class Meta:
+        verbose_name = _("purged audit row")
+        verbose_name_plural = _("purged audit rows")
+
+    def __str__(self) -> str:
+        return f"#{self.leaf_id} purged {self.purged_at:%Y-%m-%d}"
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """A signed head of the sealed audit: the first `size` leaves have the tree hash `root`
+    (apps.audit.signing: what is signed, with which key). `frontier` is the compact range of those
+    leaves (apps.audit.merkle), so the next seal extends the tree without reading old leaves; it
+    is not signed, and verification recomputes everything from the leaves."""
+
+    size = models.BigIntegerField(_("size"), db_index=True)
+    root = models.CharField(_("root"), max_length=64)
+    at = models.DateTimeField(_("at"))
+    signature = models.CharField(_("signature"), max_length=128)
+    kid = models.CharField(_("key id"), max_length=32)
+    frontier = models.JSONField(_("frontier"), default=list)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["-size", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.size} {self.root[:12]} {self.at:%Y-%m-%d %H:%M}"

@@ -2,8 +2,10 @@
 
 from apps.core import doors
 from apps.core.clock import now
+from apps.core.db import AUDIT_SEAL_LOCK, advisory_try_lock
 from apps.core.origin import current_origin
 
+from . import chain
 from .choices import AccessVia, AuditKind, Origin
 from .models import AccessLog, AuditEvent
 
@@ -45,3 +47,16 @@ def access_log_record(*, actor, person, why: str, via: AccessVia = AccessVia.API
     if item and item not in why:
         why = f"{why} ({item})" if why else item
     return AccessLog.objects.create(actor=actor, person=person, at=now(), why=why[:500] or "-", via=AccessVia(via))
+
+
+def audit_seal(*, wait: float | None = None, max_rows: int | None = None):
+    """Seal the audit rows not yet sealed and sign a checkpoint (apps.audit.chain: which rows, in
+    what order, and why no look-up waits for it). Returns the `SealResult`, or None when another
+    sealer holds the lock (it does the work)."""
+    with advisory_try_lock(AUDIT_SEAL_LOCK) as acquired:
+        if not acquired:
+            return None
+        return chain.seal(
+            wait=chain.SEAL_WAIT_SECONDS if wait is None else wait,
+            max_rows=chain.SEAL_MAX_ROWS if max_rows is None else max_rows,
+        )

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 SWEEP_LOCK = 724201  # the status sweep (apps.status.tasks.sweep_due)
 RETENTION_LOCK = 724202  # the retention purge (apps.retention)
 INGESTION_LOCK = 724203  # ingestion ids and releases' watermarks (apps.evidence.models)
+AUDIT_SEAL_LOCK = 724204  # the sealer of the audit (apps.audit.services.audit_seal)
 
 # Set by a purge function for as long as it runs; the trigger honours it for the table's owner only.
 PURGING_SETTING = "healthkit.purging"

@@ -8,7 +8,9 @@ function was installed with (the RETENTION_* settings, less an hour for clocks; 
 every `migrate`, so a changed setting takes effect at the next one). Each works on the ids of one
 batch and returns how many rows it changed.
 
-- `healthkit_purge_access_log(ids, before)`: deletes look-ups older than `RETENTION_ACCESS_LOG_DAYS`.
+- `healthkit_purge_access_log(ids, before)`: deletes look-ups older than `RETENTION_ACCESS_LOG_DAYS`,
+  and marks their leaves of the sealed audit purged (`audit_auditleafpurge`, apps.audit.chain), so
+  verification tells them from rows removed by anyone else.
 - `healthkit_purge_stay_history(erase_ids, delete_ids, before)`: for telecom stays that departed
   more than `RETENTION_TELECOM_MARGIN_DAYS` ago (the look-back window can be 0), blanks the phone
   link of the history of `erase_ids` and deletes the history of `delete_ids`.
@@ -49,8 +51,11 @@ def _functions() -> list[tuple[str, str, str, str]]:
             "healthkit_purge_access_log",
             "ids bigint[], before timestamptz",
             _cutoff(settings.RETENTION_ACCESS_LOG_DAYS),
-            REQUIRE_CUTOFF + "DELETE FROM audit_accesslog WHERE id = ANY (ids) AND at < cutoff; "
-            "GET DIAGNOSTICS n = ROW_COUNT;",
+            # The leaves of the rows deleted are marked purged in the same statement (apps.audit.chain).
+            REQUIRE_CUTOFF + "WITH gone AS (DELETE FROM audit_accesslog WHERE id = ANY (ids) AND at < cutoff "
+            "RETURNING id), marked AS (INSERT INTO audit_auditleafpurge (leaf_id, purged_at) "
+            "SELECT l.seq, now() FROM audit_auditleaf l JOIN gone ON l.source = 'access' AND l.row_id = gone.id "
+            "ON CONFLICT DO NOTHING) SELECT count(*) INTO n FROM gone;",
         ),
         (
             "healthkit_purge_stay_history",

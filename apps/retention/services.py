@@ -18,7 +18,8 @@ What is purged, and when (`t` is the time of the run; the settings are in `confi
   correction by hand) is kept with its number erased (`number_encrypted` emptied, `number_hash`
   replaced by a marker that matches no stay). The number is erased from the row history either way.
 - **Access log** (staff look-ups of one person's record, `AccessLog`) older than
-  `RETENTION_ACCESS_LOG_DAYS` (180): deleted.
+  `RETENTION_ACCESS_LOG_DAYS` (180): deleted. Their leaves in the sealed audit stay, marked purged
+  (apps.audit.chain), so the audit still verifies.
 - **Raw ingestion payloads** received more than `RETENTION_PERSONAL_DATA_DAYS` (365) before `t`:
   the encrypted copy of each batch as received (clear ID and phone numbers) is erased. The
   `Ingestion` row stays: it is the order of knowledge releases refer to, and the facts it
@@ -67,6 +68,7 @@ from apps.appeals.choices import AppealStatus
 from apps.appeals.models import Appeal
 from apps.areas.models import PolicyVersion
 from apps.areas.selectors import policy_at
+from apps.audit.chain import purged_leaves_mark
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AccessLog, AuditEvent
 from apps.audit.services import audit_event_record
@@ -301,9 +303,11 @@ def purge_access_log(*, now: dt.datetime | None = None, dry_run: bool = False) -
     candidates = AccessLog.objects.filter(at__lt=cutoff).order_by()
 
     def apply(ids: list[int]) -> int:
-        if _on_postgresql():
+        if _on_postgresql():  # the function also marks their sealed leaves purged
             return purge_call(connection, "healthkit_purge_access_log(%s::bigint[], %s)", ids, cutoff)
-        return _raw_delete(AccessLog.objects.filter(pk__in=ids, at__lt=cutoff))
+        gone = AccessLog.objects.filter(pk__in=ids, at__lt=cutoff)
+        purged_leaves_mark(source="access", row_ids=list(gone.values_list("pk", flat=True)), at=t)
+        return _raw_delete(gone)
 
     count = _run(candidates, apply, dry_run=dry_run)
     return _report("access_log", count, cutoff=cutoff, dry_run=dry_run)

@@ -18,6 +18,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").
 # Development defaults. config/settings/production.py refuses to start with any of them.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
 DEV_PERSONAL_DATA_KEY = "dev-insecure-personal-data-key-change-me"
+# The base64 of the 32 bytes "dev-insecure-audit-signing-key-0": an Ed25519 seed anyone can read.
+DEV_AUDIT_SIGNING_KEY = "ZGV2LWluc2VjdXJlLWF1ZGl0LXNpZ25pbmcta2V5LTA="
 
 SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=True)
@@ -28,6 +30,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 PERSONAL_DATA_KEY = env("PERSONAL_DATA_KEY", default=DEV_PERSONAL_DATA_KEY)
 # Older keys still able to decrypt (rotation): comma-separated, newest first.
 PERSONAL_DATA_OLD_KEYS = env.list("PERSONAL_DATA_OLD_KEYS", default=[])
+
+# The key that signs the sealed audit's checkpoints (apps.audit.signing, README: Sealed audit): an
+# Ed25519 private key as PEM (PKCS#8) or the base64 of its 32-byte seed. The public keys of retired
+# signing keys (PEM or base64 of 32 bytes, comma-separated) keep older checkpoints verifiable.
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY)
+AUDIT_OLD_PUBLIC_KEYS = env.list("AUDIT_OLD_PUBLIC_KEYS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -402,4 +410,6 @@ CELERY_BEAT_SCHEDULE = {
     "status-sweep-due": {"task": "apps.status.tasks.sweep_due", "schedule": 60.0},
     # Daily, at 03:30 Beijing time: the retention purges (apps.retention).
     "retention-purge": {"task": "apps.retention.tasks.purge_expired", "schedule": crontab(hour=3, minute=30)},
+    # Every minute: seal the audit rows written since the last run and sign a checkpoint (apps.audit.chain).
+    "audit-seal": {"task": "apps.audit.tasks.seal", "schedule": 60.0},
 }

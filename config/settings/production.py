@@ -9,7 +9,7 @@ holds a city's ID numbers and movements must never run on keys that are printed 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEV_PERSONAL_DATA_KEY, DEV_SECRET_KEY, env
+from .base import DEV_AUDIT_SIGNING_KEY, DEV_PERSONAL_DATA_KEY, DEV_SECRET_KEY, env
 
 
 def refuse(message: str) -> None:
@@ -25,6 +25,18 @@ if PERSONAL_DATA_KEY == DEV_PERSONAL_DATA_KEY or DEV_PERSONAL_DATA_KEY in PERSON
     refuse("PERSONAL_DATA_KEY (or one of PERSONAL_DATA_OLD_KEYS) is the development default: set a real key.")
 if len(PERSONAL_DATA_KEY) < 32:
     refuse("PERSONAL_DATA_KEY is shorter than 32 characters.")
+if not env("AUDIT_SIGNING_KEY", default=""):
+    refuse("AUDIT_SIGNING_KEY is not set: the audit's checkpoints must be signed with a key of this deployment.")
+try:
+    from apps.audit.signing import private_key_load, public_key_load, public_raw
+
+    _audit_public = public_raw(private_key_load(AUDIT_SIGNING_KEY).public_key())
+    for _old in AUDIT_OLD_PUBLIC_KEYS:
+        public_key_load(_old)
+except ValueError as error:
+    refuse(f"AUDIT_SIGNING_KEY or AUDIT_OLD_PUBLIC_KEYS: {error}")
+if _audit_public == public_raw(private_key_load(DEV_AUDIT_SIGNING_KEY).public_key()):
+    refuse("AUDIT_SIGNING_KEY is the development default: set a key of this deployment.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     refuse("set ALLOWED_HOSTS to the portal's host names (no '*').")

@@ -568,7 +568,8 @@ def _dummy(field: models.Field, memo: dict):
 def _row(model, memo: dict | None = None) -> models.Model:
     """A row of `model` with whatever its columns accept (a release's status after filled)."""
     memo = {} if memo is None else memo
-    values = {f.attname: _dummy(f, memo) for f in model._meta.concrete_fields if not f.primary_key}
+    # Every column but an automatic id (a primary key of the row's own, as a leaf's sequence number, is filled).
+    values = {f.attname: _dummy(f, memo) for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)}
     if model is Release:
         values["status_after"] = {"state": "green"}
     obj = model(**values)

@@ -2,6 +2,7 @@
 variables, and the settings refuse to start with any development default. Each case runs
 `manage.py check` in a fresh process, as a deployment would."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -16,6 +17,7 @@ GOOD = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "SECRET_KEY": secrets.token_urlsafe(60),
     "PERSONAL_DATA_KEY": secrets.token_urlsafe(40),
+    "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     "ALLOWED_HOSTS": "portal.example.org",
     "DATABASE_URL": "postgres://portal@db.example.org:5432/portal",
     "CELERY_BROKER_URL": "redis://broker.example.org:6379/0",
@@ -39,7 +41,7 @@ def check(overrides: dict, *args: str) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in GOOD and k not in ("DEBUG", "PERSONAL_DATA_OLD_KEYS", *WEAKENING)
+        if k not in GOOD and k not in ("DEBUG", "PERSONAL_DATA_OLD_KEYS", "AUDIT_OLD_PUBLIC_KEYS", *WEAKENING)
     }
     env.update(GOOD)
     for key, value in overrides.items():
@@ -82,6 +84,10 @@ def test_production_turns_the_protections_on():
         ({"PERSONAL_DATA_KEY": None}, "PERSONAL_DATA_KEY"),
         ({"PERSONAL_DATA_OLD_KEYS": "dev-insecure-personal-data-key-change-me"}, "PERSONAL_DATA_KEY"),
         ({"PERSONAL_DATA_KEY": "too-short"}, "PERSONAL_DATA_KEY"),
+        ({"AUDIT_SIGNING_KEY": None}, "AUDIT_SIGNING_KEY"),
+        ({"AUDIT_SIGNING_KEY": "ZGV2LWluc2VjdXJlLWF1ZGl0LXNpZ25pbmcta2V5LTA="}, "AUDIT_SIGNING_KEY"),
+        ({"AUDIT_SIGNING_KEY": "not-a-key"}, "AUDIT_SIGNING_KEY"),
+        ({"AUDIT_OLD_PUBLIC_KEYS": "bm90IDMyIGJ5dGVz"}, "AUDIT_OLD_PUBLIC_KEYS"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
         ({"DATABASE_URL": None}, "DATABASE_URL"),
