@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.db import after_migrate
+
 
 class RetentionConfig(AppConfig):
     name = "apps.retention"
@@ -8,8 +10,6 @@ class RetentionConfig(AppConfig):
     verbose_name = _("Retention")
 
     def ready(self):
-        from apps.core.db import after_migrate
-
         from .db import purge_functions_refresh
 
         after_migrate(purge_functions_refresh)

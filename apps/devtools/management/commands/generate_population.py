@@ -10,7 +10,6 @@ from django.conf import settings
 from apps.core.management.base import BaseCommand, CommandError
 from apps.devtools.demo import AreasNotLoaded
 from apps.devtools.population import DEFAULT_CHUNK, DEFAULT_PERSONS, default_workers, population_generate
-from config.settings.base import DEV_PERSONAL_DATA_KEY
 
 
 class Command(BaseCommand):
@@ -35,7 +34,9 @@ class Command(BaseCommand):
     def handle(self, *args, persons, seed, workers, chunk, as_json=False, **options):
         if persons < 1:
             raise CommandError("--persons: must be 1 or more.")
-        if settings.PERSONAL_DATA_KEY != DEV_PERSONAL_DATA_KEY and not options["allow_real_key"]:
+        # The development key is a setting like any other (config/settings/base.py): apps never
+        # import config, the top layer.
+        if settings.PERSONAL_DATA_KEY != settings.DEV_PERSONAL_DATA_KEY and not options["allow_real_key"]:
             # It adds made-up persons and the demo logins (with their known password) to the database.
             raise CommandError(
                 "PERSONAL_DATA_KEY is not the development key: this looks like a real database. "
