@@ -25,11 +25,11 @@ from apps.areas.selectors import policy_at
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AuditEvent
 from apps.core.clock import now
-from apps.core.errors import Busy, Conflict, NotFoundInJurisdiction
+from apps.core.errors import Busy, Conflict, NotFoundInJurisdiction, NotPermitted
 from apps.core.origin import current_origin
 from apps.evidence.choices import EvidenceOrigin, OrderKind
 from apps.evidence.models import Ingestion, ObservationOrder, ingestions_settled
-from apps.people.models import Person
+from apps.people.models import Person, Phone
 from apps.people.services import (
     UNCHANGED,
     PhoneInput,
@@ -42,7 +42,13 @@ from apps.people.services import (
 )
 from apps.status.models import Popup, Release, ReleaseAttachment
 from apps.status.selectors import status_payload
-from apps.status.services import status_current, status_refresh, status_refresh_many
+from apps.status.services import (
+    status_current,
+    status_fanout_areas,
+    status_mark_dirty,
+    status_refresh,
+    status_refresh_many,
+)
 
 from .choices import RegistrationStatus
 from .models import CommunityRegistration, ItineraryVerification
@@ -637,12 +643,7 @@ def record_corrected(
     names of the fields changed, never their values, which may be personal — and makes every
     status the record can affect recompute: its person (and the previous one when the person
     changed), the owners of a telecom stay's number, or everyone who stayed in a corrected area."""
-    from apps.people.models import Phone
-    from apps.status.services import status_fanout_areas, status_mark_dirty
-
     if not (actor and actor.is_superuser):
-        from apps.core.errors import NotPermitted
-
         raise NotPermitted(_("Only a superuser corrects records by hand."))
     reason = _require_reason(reason, "correction_reason")
     _learnt_by_correction(obj, actor=actor, fields=fields)
