@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.accounts import access
@@ -33,6 +34,7 @@ from apps.core.errors import Conflict, DomainError, NotFoundInJurisdiction, NotP
 from apps.evidence.choices import EvidenceOrigin, LabResultValue, Precision, StaySource
 from apps.evidence.models import Ingestion, ItineraryDeclaration, LabResult, Stay
 from apps.people.services import person_ensure
+from apps.status.models import PersonStatus
 from apps.status.selectors import status_payload
 from apps.status.services import status_current, status_refresh, status_refresh_many
 
@@ -393,10 +395,6 @@ def check_out_message() -> str:
 def guests_status_refresh(person_ids: list[int]) -> None:
     """Bring the statuses of a page of guests up to date before showing their colour (a status is
     never shown stale: rows marked dirty or past their next change are recomputed)."""
-    from django.db.models import Q
-
-    from apps.status.models import PersonStatus
-
     t = now()
     fresh = set(
         PersonStatus.objects.filter(person_id__in=person_ids, dirty_since__isnull=True)
