@@ -265,10 +265,14 @@ def appeal_page_context(request, appeal, *, bound=None, refused="") -> dict:
     extra["steps"] = steps = _steps(request, appeal, bound)
     if access.may(request.user, "appeal.itinerary", appeal):
         extra["on_call"] = _on_call(appeal, row)
-    if refused and bound is not None and bound[0] in {step["name"] for step in steps}:
-        bound[1].add_error(None, refused)  # said beside the button that was pressed
-    else:
+    if bound is not None and bound[0] in {step["name"] for step in steps}:
+        if refused:
+            bound[1].add_error(None, refused)  # said beside the button that was pressed
+    elif refused:
         extra["step_refused"] = refused  # said at the top: the step is not offered
+    elif bound is not None:
+        # The step is offered no more (the appeal was closed meanwhile, say): why, at the top.
+        extra["step_refused"] = " ".join(str(m) for errors in bound[1].errors.values() for m in errors)
     return extra
 
 

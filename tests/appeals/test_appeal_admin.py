@@ -7,6 +7,7 @@ import re
 
 import time_machine
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -360,3 +361,35 @@ def test_a_refusal_of_a_step_offered_is_said_beside_its_button(flagged, monkeypa
     errors = page.split('id="step-start-errors"')[1].split("</ul>")[0]
     assert "不允许" in errors and 'id="step-refused"' not in page
     assert 'value="已联系来电人"' in page
+
+
+def test_a_service_error_on_a_step_lands_on_its_field_with_the_resolution_kept(flagged, monkeypatch):
+    def refuse(**kwargs):
+        raise ValidationError({"resolution": ["请写明核实结果。"], "popups": ["弹窗已变化。"]})
+
+    with time_machine.travel(at(2021, 8, 16, 10), tick=False):
+        appeal = open_appeal()
+        monkeypatch.setattr(services, "appeal_resolve", refuse)
+        written = "已核实，解除"
+        r = login("worker_a").post(step_url(appeal, "resolve"), {"resolve-resolution": written})
+    assert r.status_code == 200
+    resolve = next(s for s in r.context["steps"] if s["name"] == "resolve")
+    assert resolve["form"].errors == {"resolution": ["请写明核实结果。"], "__all__": ["弹窗已变化。"]}
+    page = r.content.decode()
+    assert written in page.split('id="id_resolve-resolution"')[1].split("</textarea>")[0]
+    assert "弹窗已变化。" in page.split('id="step-resolve-errors"')[1].split("</ul>")[0]
+
+
+def test_a_step_on_an_appeal_closed_meanwhile_says_why_at_the_top(flagged):
+    with time_machine.travel(at(2021, 8, 16, 10), tick=False):
+        appeal = open_appeal()
+        services.appeal_reject(
+            actor=get_user_model().objects.get(username="op_1"), appeal_id=appeal.pk, reason="重复来电"
+        )
+        r = login("worker_a").post(step_url(appeal, "resolve"), {"resolve-resolution": "已核实"})
+    assert r.status_code == 409
+    appeal.refresh_from_db()
+    with translation.override("zh-hans"):
+        closed = _("This appeal is %(status)s: it can no longer be changed.") % {"status": appeal.get_status_display()}
+    assert r.context["step_refused"] == closed and 'id="step-refused"' in r.content.decode()
+    assert 'id="appeal-steps"' not in r.content.decode()
