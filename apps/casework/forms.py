@@ -110,7 +110,7 @@ class PopupReleaseForm(ChecklistMixin):
         help_text=_("Optional: a photo of the commitment letter, a test report…"),
     )
 
-    field_order = ("popup", "reason", "itinerary_verified", "nat_negative", "commitment_signed", "files")
+    field_order = ("popup", "reason", *CHECKLIST, "files")
 
     def __init__(self, *args, popups=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -198,15 +198,7 @@ class RegistrationDecisionForm(ChecklistMixin):
     )
     note = reason_field(label=_("Note"), help_text=_("Why you decided so: it is kept in the audit."))
 
-    field_order = (
-        "decision",
-        "observation_days",
-        "release_popups",
-        "itinerary_verified",
-        "nat_negative",
-        "commitment_signed",
-        "note",
-    )
+    field_order = ("decision", "observation_days", "release_popups", *CHECKLIST, "note")
 
     def releases(self, cleaned: dict) -> bool:
         return cleaned.get("decision") == RegistrationStatus.NO_ISOLATION and bool(cleaned.get("release_popups"))
