@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class AreasConfig(AppConfig):
     name = "apps.areas"
     label = "areas"
-    verbose_name = _("Areas and policy")
+    verbose_name = _("Areas")

@@ -6,9 +6,3 @@ class AreaLevel(models.TextChoices):
     PROVINCE = "province", _("province")
     CITY = "city", _("city")
     COUNTY = "county", _("county")
-
-
-class RiskLevel(models.TextChoices):
-    LOW = "low", _("low risk")
-    MEDIUM = "medium", _("medium risk")
-    HIGH = "high", _("high risk")

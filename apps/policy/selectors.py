@@ -1,4 +1,4 @@
-"""Reads of areas, designations and the policy in force."""
+"""Reads of the policy in force (SPEC §8)."""
 
 import datetime as dt
 from dataclasses import dataclass, fields

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.areas",
+    "apps.policy",
     "apps.people",
     "apps.evidence",
     "apps.status",
