@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 
-from apps.areas.api.views import BorderPortView, PolicyView, RiskDesignationView
 from apps.audit.api.views import AuditCheckpointsView, AuditView
 from apps.casework.api.views import (
     CommunityRegistrationsView,
@@ -14,6 +13,7 @@ from apps.casework.api.views import (
 )
 from apps.evidence.api.views import FeedView
 from apps.people.api.views import PersonUpsertView
+from apps.policy.api.views import BorderPortView, PolicyView, RiskDesignationView
 from apps.status.api.restrictions import RestrictionsView
 from apps.status.api.views import ItineraryDeclarationView, PersonPopupsView, PersonStatusView, StatusLookupView
 

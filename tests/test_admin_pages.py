@@ -14,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.accounts.models import ApiToken, Organisation, PartnerSystem
 from apps.accounts.services import api_token_issue
 from apps.appeals.models import Appeal, AppealEvent
-from apps.areas.models import Area, BorderPortCounty, LocalCaseReport, PolicyVersion, RiskDesignation
+from apps.areas.models import Area
 from apps.audit.models import AccessLog, AuditEvent
 from apps.audit.services import access_log_record, audit_event_record
 from apps.casework.models import CommunityRegistration, ItineraryVerification
@@ -34,10 +34,11 @@ from apps.hotels.models import HotelStay
 from apps.people.admin import PersonAdmin
 from apps.people.models import Person
 from apps.people.services import PhoneInput, person_upsert
+from apps.policy.models import BorderPortCounty, LocalCaseReport, PolicyVersion, RiskDesignation
 from apps.status.models import Popup, Release, StatusTransition
 from apps.status.services import status_refresh
 
-PROJECT_APPS = ("accounts", "areas", "people", "evidence", "status", "casework", "hotels", "appeals", "audit")
+PROJECT_APPS = ("accounts", "areas", "policy", "people", "evidence", "status", "casework", "hotels", "appeals", "audit")
 APPEND_ONLY = (AuditEvent, AccessLog, Release, StatusTransition, AppealEvent)
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
@@ -380,7 +381,7 @@ def test_it_gives_staff_without_permissions_no_page_and_no_error(client, django_
 def test_it_publishes_a_designation_through_its_service(client, superuser, areas):
     client.force_login(superuser)
     response = client.post(
-        reverse("admin:areas_riskdesignation_add"),
+        reverse("admin:policy_riskdesignation_add"),
         {
             "area": "110108",
             "level": "high",
@@ -399,7 +400,7 @@ def test_it_publishes_a_designation_through_its_service(client, superuser, areas
 def test_it_refuses_a_designation_of_a_province(client, superuser, areas):
     client.force_login(superuser)
     response = client.post(
-        reverse("admin:areas_riskdesignation_add"),
+        reverse("admin:policy_riskdesignation_add"),
         {"area": "110000", "level": "high", "effective_from_0": "2022-05-01", "effective_from_1": "00:00:00"},
     )
     assert response.status_code == 200
@@ -482,13 +483,13 @@ def test_it_offers_persons_masked_in_autocomplete(client, superuser, wang, li):
 def test_it_offers_only_counties_for_a_designation(client, superuser, areas):
     client.force_login(superuser)
     url = reverse("admin:autocomplete")
-    params = {"app_label": "areas", "model_name": "riskdesignation", "field_name": "area", "term": "北京"}
+    params = {"app_label": "policy", "model_name": "riskdesignation", "field_name": "area", "term": "北京"}
     assert {r["id"] for r in client.get(url, params).json()["results"]} == {"110105", "110108"}
 
 
 def test_it_publishes_a_policy_version_through_its_service(client, superuser, areas):
     client.force_login(superuser)
-    add = reverse("admin:areas_policyversion_add")
+    add = reverse("admin:policy_policyversion_add")
     assert client.get(add).context["adminform"].form.initial["lookback_days"] == 14
     data = {
         "effective_from_0": "2022-05-01",

@@ -183,7 +183,7 @@ PERSONAS = {
     "hotel_1": [r"/admin/hotels/hotelstay/check-in/", r"/admin/hotels/hotelstay/import/"],
     "officer_1": [r"/admin/hotels/"],
     "auditor_1": [r"/admin/audit/"],
-    "policy_1": [r"/admin/areas/"],
+    "policy_1": [r"/admin/areas/", r"/admin/policy/"],
 }
 
 

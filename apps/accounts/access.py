@@ -67,7 +67,7 @@ def _hotel_stays_seen(user, queryset: QuerySet) -> QuerySet:
     """Hotel staff: their own hotel's current guests and past guests for `lookback_days`;
     culture-and-tourism officers: the current guests of their district's hotels."""
     if user.role == Role.HOTEL_STAFF:
-        from apps.areas.selectors import policy_at
+        from apps.policy.selectors import policy_at
 
         t = now()
         since = t - policy_at(t).lookback
@@ -451,7 +451,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CDC_OFFICER: _perms(
         f"view:{PERSON_RECORDS}",
         "view:casework.communityregistration,casework.itineraryverification,appeals.appeal,appeals.appealevent",
-        "view:areas.area,areas.riskdesignation,areas.localcasereport,areas.borderportcounty",
+        "view:areas.area,policy.riskdesignation,policy.localcasereport,policy.borderportcounty",
         "add:status.release,evidence.observationorder,casework.itineraryverification",
         "change:casework.communityregistration,appeals.appeal",
     ),
@@ -461,9 +461,9 @@ ROLE_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
         "view:people.person,status.personstatus,appeals.appeal,appeals.appealevent", "add+change:appeals.appeal"
     ),
     Role.POLICY_ADMIN: _perms(
-        "view:areas.area,areas.policyversion",
-        "view+add:areas.riskdesignation,areas.localcasereport,areas.borderportcounty,areas.policyversion",
-        "change:areas.borderportcounty",
+        "view:areas.area,policy.policyversion",
+        "view+add:policy.riskdesignation,policy.localcasereport,policy.borderportcounty,policy.policyversion",
+        "change:policy.borderportcounty",
     ),
     Role.AUDITOR: _perms(
         "view:audit.auditevent,audit.accesslog,status.release,status.releaseattachment,appeals.appealevent"

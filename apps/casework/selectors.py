@@ -7,7 +7,6 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.areas.selectors import policy_at
 from apps.core import doors
 from apps.core.clock import LOCAL_TZ, now
 from apps.evidence.models import (
@@ -21,6 +20,7 @@ from apps.evidence.models import (
     Stay,
 )
 from apps.people.models import Person, Phone
+from apps.policy.selectors import policy_at
 from apps.status.engine.registry import circled, queued_numbers
 from apps.status.models import Popup, Release
 

@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from apps.accounts import access
 from apps.accounts.models import Organisation
 from apps.areas.models import Area
-from apps.areas.selectors import policy_at
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AuditEvent
 from apps.core.clock import now
@@ -40,6 +39,7 @@ from apps.people.services import (
     person_snapshot,
     person_write,
 )
+from apps.policy.selectors import policy_at
 from apps.status.models import Popup, Release, ReleaseAttachment
 from apps.status.selectors import status_payload
 from apps.status.services import (

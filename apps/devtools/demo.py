@@ -316,7 +316,7 @@ def _policy_publish(*, t: dt.datetime, present: set[str]) -> int:
     """What makes the seeds' places matter: 扬州邗江 a high-risk county for the last twelve days
     (popup ③, or yellow while still there) and 瑞丽 a border-port county (popup ⑤), published by
     the demo policy administrator through the policy services."""
-    from apps.areas.services import border_port_publish, risk_designation_publish
+    from apps.policy.services import border_port_publish, risk_designation_publish
 
     actor = User.objects.get(username=DEMO_POLICY_ADMIN)
     published = 0

@@ -5,12 +5,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from apps.areas.models import Area, LocalCaseReport
-from apps.core.fields import EventDateField, MomentField, column_bounds
+from apps.areas.models import Area
 from apps.core.clock import local_date, now
+from apps.core.fields import EventDateField, MomentField, column_bounds
 from apps.people.choices import IdType
 from apps.people.identity import validate_id
 from apps.people.services import phone_normalise
+from apps.policy.models import LocalCaseReport
 
 from .choices import AssociationKind, HealthEventKind, LabResultValue, OrderKind, Precision, StaySource
 

@@ -14,13 +14,14 @@ from django.db.models import Model
 from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history
 
-from apps.areas.models import Area, LocalCaseReport
+from apps.areas.models import Area
 from apps.core import doors
 from apps.core.bulk import objs_create_with_history
 from apps.core.clock import now
 from apps.core.text import is_storable, unstorable_text_errors
 from apps.people.models import Person, Phone
 from apps.people.services import UNCHANGED, person_ensure, person_id_hash, person_upsert, person_write, phone_hash
+from apps.policy.models import LocalCaseReport
 
 from . import feeds
 from .choices import EvidenceOrigin

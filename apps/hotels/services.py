@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from apps.accounts import access
 from apps.accounts.choices import OrgKind
 from apps.accounts.models import Organisation
-from apps.areas.selectors import policy_at
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.services import audit_event_record
 from apps.core.clock import now
@@ -34,6 +33,7 @@ from apps.core.errors import Conflict, DomainError, NotFoundInJurisdiction, NotP
 from apps.evidence.choices import EvidenceOrigin, LabResultValue, Precision, StaySource
 from apps.evidence.models import Ingestion, ItineraryDeclaration, LabResult, Stay
 from apps.people.services import person_ensure
+from apps.policy.selectors import policy_at
 from apps.status.models import PersonStatus
 from apps.status.selectors import status_payload
 from apps.status.services import status_current, status_refresh, status_refresh_many

@@ -66,8 +66,6 @@ from django.utils.translation import gettext as _
 
 from apps.appeals.choices import AppealStatus
 from apps.appeals.models import Appeal
-from apps.areas.models import PolicyVersion
-from apps.areas.selectors import policy_at
 from apps.audit.chain import purged_leaves_mark
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AccessLog, AuditEvent
@@ -78,6 +76,8 @@ from apps.core.origin import current_origin
 from apps.evidence.choices import StaySource
 from apps.evidence.models import Ingestion, Stay
 from apps.people.models import Phone
+from apps.policy.models import PolicyVersion
+from apps.policy.selectors import policy_at
 from apps.status.models import Release
 
 from .db import purge_call

@@ -8,8 +8,7 @@ from django.db import connection
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-from apps.areas.models import Area, BorderPortCounty, LocalCaseReport, PolicyVersion, RiskDesignation
-from apps.areas.selectors import policy_at
+from apps.areas.models import Area
 from apps.core.clock import local_date
 from apps.evidence.models import (
     Association,
@@ -21,6 +20,8 @@ from apps.evidence.models import (
     Stay,
 )
 from apps.people.models import Phone
+from apps.policy.models import BorderPortCounty, LocalCaseReport, PolicyVersion, RiskDesignation
+from apps.policy.selectors import policy_at
 
 from .engine import facts as f
 from .models import Release

@@ -298,7 +298,7 @@ def persons_with_stays_in(*, county_codes: Iterable[str], since: dt.datetime):
 def status_fanout_areas(*, county_codes: list[str]) -> int:
     """A designation, local-case report or border-port change: mark every person who may be
     affected and schedule their recomputation in chunks. Returns how many were marked."""
-    from apps.areas.selectors import policy_at
+    from apps.policy.selectors import policy_at
 
     t = now()
     since = t - policy_at(t).lookback

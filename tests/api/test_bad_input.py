@@ -47,7 +47,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.accounts.models import User
 from apps.accounts.services import api_token_issue
-from apps.areas.models import LocalCaseReport
 from apps.core.admin import BaseAdmin
 from apps.core.api import BoundedDateField
 from apps.core.clock import local_date, now
@@ -58,6 +57,7 @@ from apps.evidence.services import FEEDS
 from apps.hotels.models import CurrentGuest, HotelOverview
 from apps.people.identity import proxy_lookup_allowed
 from apps.people.models import Person
+from apps.policy.models import LocalCaseReport
 from tests.api.helpers import CASE_COUNTY, RISK_COUNTY, at, iso, rid
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,11 +6,11 @@ import datetime as dt
 
 import time_machine
 
-from apps.areas.models import PolicyVersion
-from apps.areas.services import risk_designation_publish
 from apps.audit.models import AuditEvent
 from apps.evidence.models import Ingestion, Stay
 from apps.people.services import PhoneInput
+from apps.policy.models import PolicyVersion
+from apps.policy.services import risk_designation_publish
 from apps.retention.services import purge_telecom_stays
 from apps.status.services import status_refresh
 

@@ -5,8 +5,8 @@ so facts built later were "learnt later" unless a test says otherwise."""
 import datetime as dt
 import itertools
 
-from apps.areas.selectors import Policy
 from apps.core.clock import LOCAL_TZ
+from apps.policy.selectors import Policy
 from apps.status.engine.facts import (
     ArrivalFact,
     AssociationFact,

@@ -3,7 +3,7 @@ date(t) − `local_case_clear_days` (SPEC §2 ①)."""
 
 import datetime as dt
 
-from apps.areas.selectors import Policy
+from apps.policy.selectors import Policy
 from apps.status.engine.evaluate import evaluate
 from tests.status.engine_builders import (
     DAY,

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from apps.areas.selectors import Policy
+from apps.policy.selectors import Policy
 from apps.status.engine.evaluate import evaluate
 from tests.status.engine_builders import (
     HOUR,

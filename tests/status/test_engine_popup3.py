@@ -3,7 +3,7 @@ unless a verified declaration covers them, (c) associations; and the rules for t
 
 import pytest
 
-from apps.areas.selectors import Policy
+from apps.policy.selectors import Policy
 from apps.status.engine.evaluate import evaluate
 from tests.status.engine_builders import (
     DAY,

@@ -3,7 +3,7 @@ negative NAT sampled at or after it, once `popup4_grace_hours` (72) have passed 
 
 import pytest
 
-from apps.areas.selectors import Policy
+from apps.policy.selectors import Policy
 from apps.status.engine.evaluate import evaluate
 from tests.status.engine_builders import (
     DAY,

@@ -1,6 +1,6 @@
 """Popup ⑤ — a stay in the window in a land-border-port county (SPEC §2 ⑤)."""
 
-from apps.areas.selectors import Policy
+from apps.policy.selectors import Policy
 from apps.status.engine.evaluate import evaluate
 from tests.status.engine_builders import (
     BORDER_COUNTY,

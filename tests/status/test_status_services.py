@@ -7,10 +7,10 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from apps.areas.services import border_port_publish, risk_designation_publish
 from apps.evidence.services import feed_ingest
 from apps.people.identity import resident_id_check_char
 from apps.people.services import PhoneInput, person_upsert
+from apps.policy.services import border_port_publish, risk_designation_publish
 from apps.status.models import PersonStatus, Popup, StatusTransition
 from apps.status.services import persons_with_stays_in, status_current, status_refresh, status_sweep
 from tests.api.helpers import at

@@ -446,9 +446,9 @@ WHERE ps.person_id = affected.person_id
 
 
 def fanout(ctx: Context) -> dict:
-    from apps.areas.models import RiskDesignation
-    from apps.areas.selectors import policy_at
-    from apps.areas.services import risk_designation_publish
+    from apps.policy.models import RiskDesignation
+    from apps.policy.selectors import policy_at
+    from apps.policy.services import risk_designation_publish
     from apps.status.models import PersonStatus
     from apps.status.services import persons_with_stays_in
 
