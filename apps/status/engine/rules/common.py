@@ -120,14 +120,13 @@ def negative_nats(facts: Facts, t: dt.datetime) -> list[LabFact]:
     )
 
 
-def fmt(moment: dt.datetime | None) -> str:
-    if moment is None:
-        return "至今"
+def fmt(moment: dt.datetime) -> str:
+    """A moment in a text: local time to the minute (language-neutral)."""
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def when(moment: dt.datetime | None) -> str | Text:
-    """A moment in a text: local time to the minute, or "the present" (translated) for none."""
+    """A moment that may be open (a stay or an order still going on): "the present", translated."""
     return ONGOING() if moment is None else fmt(moment)
 
 
