@@ -6,6 +6,7 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.clock import LOCAL_TZ
+from apps.policy.choices import RiskLevel
 
 from ..facts import DesignationFact, Facts, LabFact, StayFact
 from ..texts import Message, Text
@@ -14,11 +15,8 @@ TELECOM = "telecom"
 CITY = "city"
 COUNTY = "county"
 RISKY = ("medium", "high")
-LEVELS = {
-    "low": Message("level.low", _("low risk")),
-    "medium": Message("level.medium", _("medium risk")),
-    "high": Message("level.high", _("high risk")),
-}
+# A risk level in a text: its label (policy.choices), translated with it.
+LEVELS = {level.value: Message(f"level.{level.value}", level.label) for level in RiskLevel}
 STAY = Message("stay", _("%(area)s (%(arrived)s to %(departed)s)"))
 ONGOING = Message("moment.ongoing", _("the present"))
 EPSILON = dt.timedelta(microseconds=1)
