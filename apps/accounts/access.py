@@ -19,7 +19,11 @@ For every kind of record there is one rule for seeing and one for acting on an o
   `apps.accounts.backends.RoleBackend`); what a screen shows is still narrowed by `visible_to`.
 
 The workflow models (appeals, registrations, hotel stays) are reached through the app registry,
-not imported: the rules live here, in the domain layer, and read those tables by name.
+not imported, and that is by design: this is the one place that knows every visibility rule, so
+it reads the tables of the layers above accounts (pyproject.toml: the layers) by name instead of
+importing them, which would turn the layers upside down. It imports only what lies below:
+core, and the policy in force (a hotel's look-back). The audit, below accounts, asks it through
+the doors `access_why_visible` and `access_require` (apps.core.doors).
 """
 
 from collections.abc import Callable
@@ -31,6 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.clock import now
 from apps.core.errors import NotFoundInJurisdiction, NotPermitted
+from apps.policy.selectors import policy_at
 
 from .choices import OrgKind, Role
 
@@ -67,8 +72,6 @@ def _hotel_stays_seen(user, queryset: QuerySet) -> QuerySet:
     """Hotel staff: their own hotel's current guests and past guests for `lookback_days`;
     culture-and-tourism officers: the current guests of their district's hotels."""
     if user.role == Role.HOTEL_STAFF:
-        from apps.policy.selectors import policy_at
-
         t = now()
         since = t - policy_at(t).lookback
         return queryset.filter(hotel_id=user.organisation_id).filter(
