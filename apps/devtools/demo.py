@@ -15,7 +15,6 @@ whose presence makes a re-run leave them alone.
 """
 
 import datetime as dt
-import logging
 import random
 from dataclasses import dataclass, field
 
@@ -35,8 +34,8 @@ from apps.people.choices import IdType, PhoneChannel
 from apps.people.identity import resident_id_check_char
 from apps.people.models import Person, Phone
 from apps.people.services import phone_hash
-
-logger = logging.getLogger(__name__)
+from apps.policy.services import border_port_publish, risk_designation_publish
+from apps.status.services import status_recompute_all
 
 DEMO_FEED = "demo"
 DEMO_PASSWORD = "healthkit-demo"
@@ -276,12 +275,7 @@ def _superuser_ensure(*, username: str, password: str) -> User:
     return user
 
 
-def _statuses_recompute() -> int | None:
-    try:
-        from apps.status.services import status_recompute_all
-    except (ImportError, AttributeError):
-        logger.info("No status engine installed; statuses are computed on first read.")
-        return None
+def _statuses_recompute() -> int:
     return status_recompute_all()
 
 
@@ -316,8 +310,6 @@ def _policy_publish(*, t: dt.datetime, present: set[str]) -> int:
     """What makes the seeds' places matter: 扬州邗江 a high-risk county for the last twelve days
     (popup ③, or yellow while still there) and 瑞丽 a border-port county (popup ⑤), published by
     the demo policy administrator through the policy services."""
-    from apps.policy.services import border_port_publish, risk_designation_publish
-
     actor = User.objects.get(username=DEMO_POLICY_ADMIN)
     published = 0
     if RISK_COUNTY in present:

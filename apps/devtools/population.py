@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, connections, models, transaction
 
+from apps.accounts.models import Organisation
 from apps.areas.models import Area
 from apps.core.bulk import rows_insert_with_history, tables_analyze
 from apps.core.clock import now
@@ -54,6 +55,8 @@ from apps.devtools.demo import (
 from apps.evidence.models import HealthEvent, InboundArrival, Ingestion, LabResult, ObservationOrder, Stay
 from apps.evidence.services import content_hash
 from apps.people.models import Person, Phone, new_ref
+from apps.status.models import PersonStatus, Popup
+from apps.status.services import CHUNK, status_refresh_many
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +197,6 @@ def _worker_init(plan: _Plan, counter, forked: bool = True) -> None:
 
 def _chunk_run(task: tuple[int, int]) -> dict:
     """Build, write and compute the statuses of one chunk of persons (in a worker)."""
-    from apps.status.services import CHUNK, status_refresh_many
-
     chunk_no, size = task
     plan = _plan
     started = time.perf_counter()
@@ -277,8 +278,6 @@ def population_generate(
     if REQUIRED_AREAS - present:
         raise AreasNotLoaded("The areas are not loaded: run `manage.py load_areas` first.")
     demo_seed(persons=0)
-    from apps.accounts.models import Organisation
-
     workers = workers or default_workers()
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         workers = 1  # one writer at a time on SQLite; other processes could not see an open transaction
@@ -331,8 +330,6 @@ def population_generate(
             while report.persons < persons:
                 for result in pool.imap_unordered(_chunk_run, tasks(persons - report.persons)):
                     collect(result)
-    from apps.status.models import PersonStatus, Popup
-
     tables_analyze(Person, Phone, *(model for _name, model in EVIDENCE), PersonStatus, Popup)
     records = sum(report.counts[name] for name, _model in EVIDENCE)
     Ingestion.objects.filter(pk=ingestion.pk).update(record_count=records, accepted=records)
