@@ -38,7 +38,19 @@ from apps.policy.models import BorderPortCounty, LocalCaseReport, PolicyVersion,
 from apps.status.models import Popup, Release, StatusTransition
 from apps.status.services import status_refresh
 
-PROJECT_APPS = ("accounts", "areas", "policy", "people", "evidence", "status", "casework", "hotels", "appeals", "audit")
+PROJECT_APPS = (
+    "accounts",
+    "areas",
+    "policy",
+    "people",
+    "evidence",
+    "status",
+    "casework",
+    "hotels",
+    "appeals",
+    "reviews",
+    "audit",
+)
 APPEND_ONLY = (AuditEvent, AccessLog, Release, StatusTransition, AppealEvent)
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
@@ -503,6 +515,10 @@ def test_it_publishes_a_policy_version_through_its_service(client, superuser, ar
         "entry_nat_window_hours": 48,
         "hotel_nat_validity_days": 7,
         "phone_unbind_days": 14,
+        "review_burst_per_hour": 30,
+        "working_hours_start": 8,
+        "working_hours_end": 20,
+        "reraised_within_hours": 72,
     }
     assert client.post(add, data).status_code == 302
     version = PolicyVersion.objects.get()

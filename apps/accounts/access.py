@@ -139,6 +139,8 @@ VISIBILITY: dict[str, tuple[Callable[[object, QuerySet], QuerySet], tuple[str, .
     # Organisations: the ones with personal data behind them are hotels (their guests).
     "accounts.organisation": (_hotels_seen, (Role.CDC_OFFICER,)),
     "hotels.hoteloverview": (_hotels_seen, (Role.CDC_OFFICER,)),
+    # Release reviews (SPEC §5): auditors and the CDC see every one, nobody else any.
+    "reviews.releasereview": (lambda user, queryset: queryset.none(), (Role.AUDITOR, Role.CDC_OFFICER)),
 }
 
 
@@ -232,6 +234,11 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "hotel.oversee": (Role.HOTEL_STAFF, Role.TOURISM_OFFICER, Role.CDC_OFFICER),
     "audit.read": (Role.AUDITOR,),
     "policy.publish": (Role.POLICY_ADMIN,),
+    # SPEC §5: every release is reviewed in the background; auditors decide flagged ones (confirm,
+    # or refer to the CDC), the CDC reads them and closes the referrals it handled.
+    "release_review.view": (Role.AUDITOR, Role.CDC_OFFICER),
+    "release_review.decide": (Role.AUDITOR,),
+    "release_review.close": (Role.CDC_OFFICER,),
     # The clear name, ID number and phone numbers of one person, for a reason that is logged.
     "person.reveal": (Role.COMMUNITY_WORKER, Role.CDC_OFFICER),
     # A person's status and reasons (masked), for a role that sees the person.
@@ -268,6 +275,9 @@ ACTION_LABELS = {
     "hotel.oversee": gettext_lazy("oversee hotels"),
     "audit.read": gettext_lazy("read the audit"),
     "policy.publish": gettext_lazy("publish designations and policy"),
+    "release_review.view": gettext_lazy("read release reviews"),
+    "release_review.decide": gettext_lazy("decide release reviews"),
+    "release_review.close": gettext_lazy("close referred release reviews"),
     "person.reveal": gettext_lazy("see unmasked personal data"),
     "person.look_up": gettext_lazy("look up persons"),
     "person.set_community": gettext_lazy("change a person's community of residence"),
@@ -474,3 +484,5 @@ ROLE_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 ROLE_MODEL_PERMISSIONS[Role.HOTEL_STAFF] |= _perms("view:hotels.currentguest")
 ROLE_MODEL_PERMISSIONS[Role.TOURISM_OFFICER] |= _perms("view:hotels.currentguest,hotels.hoteloverview")
+ROLE_MODEL_PERMISSIONS[Role.AUDITOR] |= _perms("view:reviews.releasereview")
+ROLE_MODEL_PERMISSIONS[Role.CDC_OFFICER] |= _perms("view:reviews.releasereview")

@@ -32,6 +32,11 @@ class AuditKind(models.TextChoices):
     APPEAL_REJECTED = "appeal.rejected", _("appeal rejected")
     APPEAL_ITINERARY_RECORDED = "appeal.itinerary_recorded", _("itinerary recorded on an appeal")
     APPEAL_RELEASED_ON_CALL = "appeal.released_on_call", _("popup released on the call")
+    # reviews: the background review of each release and the decisions on it
+    RELEASE_REVIEWED = "release.reviewed", _("release reviewed")
+    RELEASE_REVIEW_CONFIRMED = "release_review.confirmed", _("release review confirmed")
+    RELEASE_REVIEW_REFERRED = "release_review.referred", _("release review referred to the CDC")
+    RELEASE_REVIEW_CLOSED = "release_review.closed", _("referred release review closed")
     # hotels
     HOTEL_CHECKED_IN = "hotel.checked_in", _("hotel check-in")
     HOTEL_CHECKED_OUT = "hotel.checked_out", _("hotel check-out")

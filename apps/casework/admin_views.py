@@ -53,7 +53,7 @@ from .selectors import EVIDENCE_KINDS, QUEUE_LABEL, QUEUE_POPUPS, person_timelin
 
 # The queue is the work list of those who release popups: community workers and the CDC.
 QUEUE_ACTION = "popup.release"
-QUEUE_KINDS = ("popup", "registration", "appeal")
+QUEUE_KINDS = ("popup", "registration", "appeal", "review")
 
 
 # --- shared -------------------------------------------------------------------------------------
@@ -189,7 +189,12 @@ class QueueView(ActionView):
         kind = request.GET.get("kind") if request.GET.get("kind") in QUEUE_KINDS else ""
         work = work_queue(request.user)
         rows = [
-            {"item": item, "url": person_url(item.person_id, _queue_why(item))}
+            {
+                "item": item,
+                "url": reverse("admin:reviews_releasereview_change", args=[item.id])
+                if item.kind == "review"  # a referred release review (apps.reviews): its own page
+                else person_url(item.person_id, _queue_why(item)),
+            }
             for item in work.items
             if not kind or item.kind == kind
         ]
@@ -205,6 +210,7 @@ class QueueView(ActionView):
                 ("popup", _("Popup %(popup)s") % {"popup": QUEUE_LABEL}, work.counts["popup"]),
                 ("registration", _("Registrations"), work.counts["registration"]),
                 ("appeal", _("Appeals"), work.counts["appeal"]),
+                *((("review", _("Referred reviews"), work.counts["review"]),) if work.counts["review"] else ()),
             ],
         }
 

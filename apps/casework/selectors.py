@@ -35,8 +35,8 @@ QUEUE_LIMIT = 200
 
 @dataclass(frozen=True)
 class QueueItem:
-    kind: str  # "popup", "registration", "appeal"
-    id: int  # the popup episode, registration or appeal
+    kind: str  # "popup", "registration", "appeal", "review"
+    id: int  # the popup episode, registration or appeal; for a referred review, the release
     person_id: int
     person_ref: str
     display_name: str
@@ -96,12 +96,16 @@ def work_queue(user, *, limit: int = QUEUE_LIMIT) -> WorkQueue:
             "pk", "person_id", "created_at", "due_at", "tracking_number", *person_fields
         )[:limit]
     ]
+    # Release reviews an auditor referred to the CDC, still open (apps.reviews, through its door).
+    reviews, review_count = doors.reviews_referred_queue(user=user, limit=limit)
+    items += reviews
     items.sort(key=lambda item: (item.since, item.kind, item.id))
     counts = {
         "popup": popups.count(),
         "registration": registrations.count(),
         "appeal": appeals.count(),
         "overdue_appeal": appeals.filter(due_at__lt=t).count(),
+        "review": review_count,
     }
     return WorkQueue(items=items, counts=counts)
 

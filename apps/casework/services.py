@@ -23,6 +23,7 @@ from apps.accounts.models import Organisation
 from apps.areas.models import Area
 from apps.audit.choices import AuditKind, Origin
 from apps.audit.models import AuditEvent
+from apps.core import doors
 from apps.core.clock import now
 from apps.core.errors import Busy, Conflict, NotFoundInJurisdiction, NotPermitted
 from apps.core.origin import current_origin
@@ -223,6 +224,8 @@ def popups_release(
         release.status_after = status_payload(persons[release.person_id], after_rows[release.person_id])
         by_person[release.person_id].append(release)
     Release.objects.bulk_update(releases, ["status_after"])
+    # SPEC §5: every release is reviewed by a background job, after this transaction commits.
+    doors.release_recorded(release_ids=[r.pk for r in releases])
     events = []
     for pid in ids:
         after = by_person[pid][0].status_after

@@ -6,7 +6,7 @@ These models moved here from apps.areas without touching the database: each keep
 (apps.core.db) are installed by name in apps/areas/migrations/0004_history_append_only.py."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -145,6 +145,17 @@ class PolicyVersion(TimeStampedModel):
     entry_nat_window_hours = _days(_("entry NAT window (hours)"), 48)
     hotel_nat_validity_days = _days(_("hotel NAT validity (days)"), 7)
     phone_unbind_days = _days(_("phone counts after unbinding (days)"), 14)
+    # The background review of releases (SPEC §5, apps.reviews): more persons released by one user
+    # within an hour, a release outside the working hours (Beijing time, [start, end)), a popup
+    # back within so many hours of its release are findings.
+    review_burst_per_hour = _days(_("review: persons one user may release an hour"), 30)
+    working_hours_start = models.PositiveSmallIntegerField(
+        _("review: working hours start (hour)"), default=8, validators=[MaxValueValidator(24)]
+    )
+    working_hours_end = models.PositiveSmallIntegerField(
+        _("review: working hours end (hour)"), default=20, validators=[MaxValueValidator(24)]
+    )
+    reraised_within_hours = _days(_("review: popup back within (hours) of a release"), 72)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -167,6 +178,10 @@ class PolicyVersion(TimeStampedModel):
         "entry_nat_window_hours",
         "hotel_nat_validity_days",
         "phone_unbind_days",
+        "review_burst_per_hour",
+        "working_hours_start",
+        "working_hours_end",
+        "reraised_within_hours",
     )
 
     class Meta:

@@ -18,6 +18,10 @@ class Policy:
     entry_nat_window_hours: int = 48
     hotel_nat_validity_days: int = 7
     phone_unbind_days: int = 14
+    review_burst_per_hour: int = 30  # apps.reviews: the release reviews' parameters
+    working_hours_start: int = 8
+    working_hours_end: int = 20
+    reraised_within_hours: int = 72
     version_id: int | None = None
     effective_from: dt.datetime | None = None
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.db.models import Q
 
+from apps.core import doors
 from apps.core.bulk import rows_insert
 from apps.core.clock import now
 
@@ -76,7 +77,7 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
     for release in Release.objects.filter(person_id__in=released_for).order_by("evidence_watermark", "id"):
         latest_release[(release.person_id, release.popup_number)] = release
 
-    transitions, new_episodes, ended_episodes = [], [], []
+    transitions, new_episodes, ended_episodes, reraised = [], [], [], set()
     for pid in todo:
         row, result = rows[pid], results[pid]
         _apply(row, result, t, transitions)
@@ -84,6 +85,7 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
         for number, popup in active.items():
             if number not in open_episodes[pid]:
                 new_episodes.append(Popup(person_id=pid, number=number, since=popup.since))
+                reraised.update(f.after_release for f in result.reasons if f.popup == number and f.after_release)
         for number, episode in open_episodes[pid].items():
             if number in active:
                 continue
@@ -97,6 +99,8 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
     rows_update(PersonStatus, [rows[pid] for pid in todo], STORED_FIELDS)
     rows_insert(StatusTransition, [_fields_of(StatusTransition, x) for x in transitions])  # COPY on PostgreSQL
     rows_insert(Popup, [_fields_of(Popup, p) for p in new_episodes])
+    if reraised:  # released popups came back: their releases' reviews are checked again (SPEC §5)
+        doors.release_reraised(release_ids=sorted(reraised), at=t)
     rows_update(Popup, ended_episodes, ["ended_at", "ended_by", "release"])
     return rows
 

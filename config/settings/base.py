@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.casework",
     "apps.hotels",
     "apps.appeals",
+    "apps.reviews",
     "apps.audit",
     "apps.retention",
     # Developer tools (seed_demo, generate_population, bench): the top layer, imported by nothing.
@@ -409,6 +410,8 @@ LOGGING = {
 # Periodic work (celery beat): recompute statuses whose next change has come, every minute.
 CELERY_BEAT_SCHEDULE = {
     "status-sweep-due": {"task": "apps.status.tasks.sweep_due", "schedule": 60.0},
+    # Every minute: release reviews whose run is overdue (a task lost with the broker) sent again.
+    "reviews-sweep-due": {"task": "apps.reviews.tasks.sweep_due_reviews", "schedule": 60.0},
     # Daily, at 03:30 Beijing time: the retention purges (apps.retention).
     "retention-purge": {"task": "apps.retention.tasks.purge_expired", "schedule": crontab(hour=3, minute=30)},
     # Every minute: seal the audit rows written since the last run and sign a checkpoint (apps.audit.chain).

@@ -63,7 +63,7 @@ def test_it_lists_the_communitys_work_oldest_first_with_counts(busy, clock):
         ("appeal", busy.li.pk),
         ("appeal", busy.wang.pk),
     ]
-    assert r.context["counts"] == {"popup": 2, "registration": 1, "appeal": 2, "overdue_appeal": 1}
+    assert r.context["counts"] == {"popup": 2, "registration": 1, "appeal": 2, "overdue_appeal": 1, "review": 0}
     page = r.content.decode()
     assert 'id="count-popup">2<' in page and 'id="count-overdue">1<' in page
     # Masked only; the other community's resident is not there.

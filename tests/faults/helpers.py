@@ -77,9 +77,11 @@ def pg_url() -> str:
 class Worker:
     """A `celery worker` subprocess on the test broker, in a process group of its own so that it
     can be killed with its pool children. `pool="prefork"` is the production pool (a parent and
-    one child); `hooks` adds `tests.faults.worker_hooks` with its environment (see there)."""
+    one child); `hooks` adds `hooks_module` (`tests.faults.worker_hooks`) with its environment (see there)."""
 
-    def __init__(self, app, *, pool: str = "solo", hooks: dict | None = None):
+    def __init__(
+        self, app, *, pool: str = "solo", hooks: dict | None = None, hooks_module: str = "tests.faults.worker_hooks"
+    ):
         self.app = app
         env = dict(
             os.environ,
@@ -92,7 +94,7 @@ class Worker:
         if pool == "prefork":
             command.append("--concurrency=1")
         if hooks:
-            command += ["--include", "tests.faults.worker_hooks"]
+            command += ["--include", hooks_module]
             env.update(hooks)
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
         try:

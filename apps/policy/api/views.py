@@ -119,6 +119,10 @@ class PolicySerializer(serializers.Serializer):
     entry_nat_window_hours = _hours()
     hotel_nat_validity_days = _days()
     phone_unbind_days = _days()
+    review_burst_per_hour = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    working_hours_start = serializers.IntegerField(min_value=0, max_value=24, required=False)
+    working_hours_end = serializers.IntegerField(min_value=0, max_value=24, required=False)
+    reraised_within_hours = _hours()
 
 
 def _policy_values() -> dict:

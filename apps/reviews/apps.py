@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReviewsConfig(AppConfig):
+    """The background review of every manual release (SPEC §5): lower layers reach it only through
+    the doors opened here."""
+
+    name = "apps.reviews"
+    label = "reviews"
+    verbose_name = _("Release reviews")
+
+    def ready(self):
+        from apps.core import doors
+
+        from . import selectors, services
+
+        doors.release_recorded.open(services.reviews_open)
+        doors.release_reraised.open(services.reviews_recheck)
+        doors.reviews_referred_queue.open(selectors.referred_queue_items)

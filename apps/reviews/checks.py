@@ -1,0 +1,299 @@
+"""The checks of a release review (SPEC §5), one function per finding code, in `CHECKS`.
+
+Each check reads the record as it stood at the release — the evidence the release covered (its
+`status_before`: the reasons of the released popup), what was ingested up to its watermark, the
+policy in force when it was made — except `high_risk_now`, which asks about the moment of the
+review, and `reraised_soon`, which asks what happened after. A check returns a `Finding` or None;
+none of them writes anything.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apps.areas.models import Area
+from apps.casework.models import ItineraryVerification
+from apps.core.clock import LOCAL_TZ, local_iso
+from apps.evidence.choices import EvidenceOrigin, LabResultValue
+from apps.evidence.models import Association, HealthEvent, InboundArrival, ItineraryDeclaration, LabResult, Stay
+from apps.policy.choices import RiskLevel
+from apps.policy.models import BorderPortCounty, LocalCaseReport, RiskDesignation
+from apps.policy.selectors import Policy, policy_at
+from apps.status.models import Popup, Release
+
+from .choices import FindingCode
+
+BURST_WINDOW = dt.timedelta(hours=1)
+BURST_EVIDENCE_MAX = 20  # release ids named by a burst finding (the count says how many there were)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    params: dict = field(default_factory=dict)
+    evidence: tuple[tuple[str, str], ...] = ()
+
+    def as_json(self, found_at: dt.datetime) -> dict:
+        return {
+            "code": str(self.code),
+            "params": self.params,
+            "evidence": [{"kind": kind, "id": str(pk)} for kind, pk in self.evidence],
+            "found_at": local_iso(found_at),
+        }
+
+
+@dataclass
+class Subject:
+    """What every check reads: the release, the policy at the release, the moment of the review,
+    the evidence the release covered, and when the released popup came back (if it did)."""
+
+    release: Release
+    policy: Policy
+    t: dt.datetime
+    evidence: list[tuple[str, str]]
+    reraised_at: dt.datetime | None = None
+
+    def ids(self, kind: str) -> list[int]:
+        return [int(pk) for k, pk in self.evidence if k == kind and str(pk).isdigit()]
+
+
+def subject_build(release: Release, t: dt.datetime, reraised_at: dt.datetime | None = None) -> Subject:
+    seen, evidence = set(), []
+    for reason in (release.status_before or {}).get("reasons", []):
+        if reason.get("popup") != release.popup_number:
+            continue
+        for item in reason.get("evidence", []):
+            key = (item.get("kind", ""), str(item.get("id", "")))
+            if key not in seen:
+                seen.add(key)
+                evidence.append(key)
+    return Subject(
+        release=release, policy=policy_at(release.created_at), t=t, evidence=evidence, reraised_at=reraised_at
+    )
+
+
+def local(moment: dt.datetime) -> str:
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def self_evidence(s: Subject) -> tuple[tuple[str, str], ...]:
+    return (("release", str(s.release.pk)),)
+
+
+# --- the NAT ----------------------------------------------------------------------------------------
+
+
+def exposure(s: Subject) -> tuple[dt.datetime, tuple[str, str] | None]:
+    """The latest moment of the person's own released evidence (a stay's departure, or its arrival
+    when still there; an entry; a health event; an association) and which one it is. Without any,
+    the start of the look-back window before the release."""
+    moments = []
+    for stay in Stay.objects.filter(pk__in=s.ids("stay")).only("pk", "arrived_at", "departed_at"):
+        moments.append((stay.departed_at or stay.arrived_at, ("stay", str(stay.pk))))
+    for model, kind, attr in (
+        (InboundArrival, "inbound_arrival", "entered_at"),
+        (HealthEvent, "health_event", "occurred_at"),
+        (Association, "association", "observed_at"),
+    ):
+        for pk, moment in model.objects.filter(pk__in=s.ids(kind)).values_list("pk", attr):
+            moments.append((moment, (kind, str(pk))))
+    if not moments:
+        return s.release.created_at - s.policy.lookback, None
+    return max(moments)
+
+
+def _nats_on_record(s: Subject, after: dt.datetime, result: str):
+    """The person's lab results of `result` sampled after `after` and by the release, known at
+    the release (ingested up to its watermark)."""
+    return LabResult.objects.filter(
+        person_id=s.release.person_id,
+        result=result,
+        sampled_at__gt=after,
+        sampled_at__lte=s.release.created_at,
+        ingestion_id__lte=s.release.evidence_watermark,
+    ).order_by("sampled_at", "pk")
+
+
+def nat_not_on_record(s: Subject) -> Finding | None:
+    """The box says a negative NAT was seen; the record must hold one sampled after the released
+    evidence (strictly after: a sample at the very moment of the exposure does not cover it)."""
+    if not s.release.nat_negative:
+        return None
+    after, item = exposure(s)
+    if _nats_on_record(s, after, LabResultValue.NEGATIVE).exists():
+        return None
+    return Finding(FindingCode.NAT_NOT_ON_RECORD, {"after": local(after)}, (item,) if item else self_evidence(s))
+
+
+def nat_positive_on_record(s: Subject) -> Finding | None:
+    """A positive NAT sampled after the released evidence was on record when the release was made."""
+    after, _item = exposure(s)
+    positive = _nats_on_record(s, after, LabResultValue.POSITIVE).first()
+    if positive is None:
+        return None
+    return Finding(
+        FindingCode.NAT_POSITIVE_ON_RECORD,
+        {"sampled_at": local(positive.sampled_at)},
+        (("lab_result", str(positive.pk)),),
+    )
+
+
+# --- the itinerary, the commitment letter -----------------------------------------------------------
+
+
+def no_itinerary_verification(s: Subject) -> Finding | None:
+    """An itinerary verification (a community worker's, or a declaration staff recorded on the
+    person's behalf: the hotline on the call) within the look-back window up to the release."""
+    start, end = s.release.created_at - s.policy.lookback, s.release.created_at
+    person = s.release.person_id
+    if ItineraryVerification.objects.filter(person_id=person, verified_at__gte=start, verified_at__lte=end).exists():
+        return None
+    if ItineraryDeclaration.objects.filter(
+        person_id=person, origin=EvidenceOrigin.STAFF, submitted_at__gte=start, submitted_at__lte=end
+    ).exists():
+        return None
+    return Finding(FindingCode.NO_ITINERARY_VERIFICATION, {"days": s.policy.lookback_days}, self_evidence(s))
+
+
+def no_commitment_file(s: Subject) -> Finding | None:
+    if not s.release.commitment_signed or s.release.attachments.exists():
+        return None
+    return Finding(FindingCode.NO_COMMITMENT_FILE, {}, self_evidence(s))
+
+
+# --- the counties now ------------------------------------------------------------------------------
+
+
+def _counties(s: Subject) -> dict[str, list[tuple[str, str]]]:
+    """The counties the released evidence names, each with the evidence naming it."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    sources = (
+        (Stay.objects.filter(pk__in=s.ids("stay"), precision="county"), "stay"),
+        (RiskDesignation.objects.filter(pk__in=s.ids("designation")), "designation"),
+        (LocalCaseReport.objects.filter(pk__in=s.ids("local_case")), "local_case"),
+        (BorderPortCounty.objects.filter(pk__in=s.ids("border_port")), "border_port"),
+    )
+    for queryset, kind in sources:
+        for pk, code in queryset.values_list("pk", "area_id"):
+            out.setdefault(code, []).append((kind, str(pk)))
+    return out
+
+
+def high_risk_now(s: Subject) -> Finding | None:
+    """A county of the released evidence whose designation in force at the review is high (the
+    latest `effective_from` at or before it, ties: published last, as the engine reads them)."""
+    counties = _counties(s)
+    if not counties:
+        return None
+    in_force = {}
+    for designation in (
+        RiskDesignation.objects.filter(area_id__in=list(counties), effective_from__lte=s.t)
+        .order_by("area_id", "effective_from", "pk")
+        .only("pk", "area_id", "level")
+    ):
+        in_force[designation.area_id] = designation  # the last one per county wins
+    high = sorted(code for code, d in in_force.items() if d.level == RiskLevel.HIGH)
+    if not high:
+        return None
+    names = dict(Area.objects.filter(code__in=high).values_list("code", "name"))
+    evidence = [e for code in high for e in counties[code]]
+    evidence += [("designation", str(in_force[code].pk)) for code in high]
+    return Finding(
+        FindingCode.HIGH_RISK_NOW,
+        {"counties": "、".join(f"{names.get(code, '')}（{code}）" for code in high)},
+        tuple(dict.fromkeys(evidence)),
+    )
+
+
+# --- the actor and the hour ------------------------------------------------------------------------
+
+
+def burst(s: Subject) -> Finding | None:
+    """More persons than `review_burst_per_hour` released by the actor in the hour up to this
+    release (a release exactly an hour before is outside it; a bulk release counts every person)."""
+    r = s.release
+    window = Release.objects.filter(
+        actor_id=r.actor_id, created_at__gt=r.created_at - BURST_WINDOW, created_at__lte=r.created_at
+    )
+    persons = window.values("person_id").distinct().count()
+    limit = s.policy.review_burst_per_hour
+    if persons <= limit:
+        return None
+    others = window.exclude(pk=r.pk).order_by("-created_at", "-pk").values_list("pk", flat=True)[:BURST_EVIDENCE_MAX]
+    return Finding(
+        FindingCode.BURST,
+        {"actor": r.actor.get_username(), "count": persons, "limit": limit},
+        (("release", str(r.pk)), *(("release", str(pk)) for pk in others)),
+    )
+
+
+def is_working_time(moment: dt.datetime, start_hour: int, end_hour: int) -> bool:
+    """Local (Beijing) time in [start, end); a window past midnight when start > end; no limit
+    when they are equal."""
+    hour = moment.astimezone(LOCAL_TZ)
+    minutes = hour.hour * 60 + hour.minute + hour.second / 60
+    start, end = start_hour * 60, end_hour * 60
+    if start == end:
+        return True
+    if start < end:
+        return start <= minutes < end
+    return minutes >= start or minutes < end
+
+
+def outside_hours(s: Subject) -> Finding | None:
+    p = s.policy
+    if is_working_time(s.release.created_at, p.working_hours_start, p.working_hours_end):
+        return None
+    return Finding(
+        FindingCode.OUTSIDE_HOURS,
+        {
+            "time": s.release.created_at.astimezone(LOCAL_TZ).strftime("%H:%M"),
+            "start": f"{p.working_hours_start:02d}",
+            "end": f"{p.working_hours_end:02d}",
+        },
+        self_evidence(s),
+    )
+
+
+# --- afterwards ------------------------------------------------------------------------------------
+
+
+def reraised_soon(s: Subject) -> Finding | None:
+    """The released popup came back (the engine raised a new episode after the release) within
+    `reraised_within_hours` of the release, the window's end included."""
+    r = s.release
+    if s.reraised_at is None:
+        return None
+    limit = s.policy.reraised_within_hours
+    after = s.reraised_at - r.created_at
+    if after > dt.timedelta(hours=limit):
+        return None
+    episode = (
+        Popup.objects.filter(person_id=r.person_id, number=r.popup_number, since__gte=r.created_at)
+        .exclude(release_id=r.pk)
+        .order_by("since", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    evidence = (("popup", str(episode)),) if episode else self_evidence(s)
+    return Finding(
+        FindingCode.RERAISED_SOON,
+        {"since": local(s.reraised_at), "hours": f"{after.total_seconds() / 3600:.1f}", "limit": limit},
+        evidence,
+    )
+
+
+CHECKS: tuple[Callable[[Subject], Finding | None], ...] = (
+    nat_not_on_record,
+    nat_positive_on_record,
+    no_itinerary_verification,
+    no_commitment_file,
+    high_risk_now,
+    burst,
+    outside_hours,
+    reraised_soon,
+)
+
+
+def findings_of(s: Subject) -> list[Finding]:
+    return [f for f in (check(s) for check in CHECKS) if f is not None]
