@@ -168,11 +168,18 @@ def test_the_origin_is_the_api_outside_any_request_task_or_command_and_nested_bl
     assert current_origin() == Origin.API
 
 
+def _org_by_command(code: str = "CX") -> Organisation:
+    last_line("create_org", code, "--kind", "community", "--name", "新社区", "--parent", "D105", "--area", CHAOYANG)
+    return Organisation.objects.get(code=code)
+
+
 def test_a_management_command_records_command(world):
     """`create_staff` issues a token: api_token.issued, written without an origin by the service."""
-    issued = AuditEvent.objects.filter(kind=AuditKind.API_TOKEN_ISSUED)
-    assert issued.count() == 7 and set(issued.values_list("origin", flat=True)) == {"command"}
-    call_command("rotate_token", "cdc_1", stdout=io.StringIO())
+    _org_by_command()
+    last_line("create_staff", "worker_x", "--role", "community_worker", "--org", "CX")
+    issued = AuditEvent.objects.get(kind=AuditKind.API_TOKEN_ISSUED, detail__user="worker_x")
+    assert issued.origin == Origin.COMMAND
+    call_command("rotate_token", "worker_x", stdout=io.StringIO())
     assert AuditEvent.objects.get(kind=AuditKind.API_TOKEN_ROTATED).origin == Origin.COMMAND
     assert current_origin() == Origin.API, "the command's origin ends with it"
 
@@ -206,9 +213,9 @@ def test_a_celery_task_records_task_and_the_caller_keeps_its_origin(db):
 
 
 def _auditor():
-    last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")
+    last_line("create_staff", "auditor_k", "--role", "auditor", "--org", "CDC")
     c = Client()
-    c.force_login(User.objects.get(username="auditor_1"))
+    c.force_login(User.objects.get(username="auditor_k"))
     return c
 
 
@@ -220,7 +227,7 @@ def test_an_admin_post_records_admin(world):
         response = auditor.post("/admin/audit/auditevent/", {"action": "export_csv", "_selected_action": ids})
     assert response.status_code == 200
     event = AuditEvent.objects.get(kind=AuditKind.AUDIT_EXPORTED)
-    assert (event.actor.username, event.origin) == ("auditor_1", "admin")
+    assert (event.actor.username, event.origin) == ("auditor_k", "admin")
 
 
 # --- the auditor's admin filters -----------------------------------------------------------------
@@ -318,7 +325,7 @@ def test_history_rows_record_the_origin_of_their_change(world):
     from apps.people.models import Person
     from tests.api.helpers import RISK_COUNTY, stay
 
-    org = Organisation.objects.get(code="CA")
+    org = _org_by_command()
     assert set(org.history.values_list("history_origin", flat=True)) == {"command"}
     idn = rid("11010519900101123")
     ref = world.person(idn)
@@ -332,9 +339,9 @@ def test_history_rows_record_the_origin_of_their_change(world):
         response = c.post(
             f"/admin/accounts/organisation/{org.pk}/change/",
             {
-                "code": "CA",
+                "code": "CX",
                 "kind": "community",
-                "name": "水岸家园社区（改）",
+                "name": "新社区（改）",
                 "area": org.area_id,
                 "parent": org.parent_id,
                 "is_active": "on",
@@ -342,7 +349,7 @@ def test_history_rows_record_the_origin_of_their_change(world):
         )
     assert response.status_code == 302, response.content[:2000]
     latest = org.history.order_by("-history_id").first()
-    assert (latest.name, latest.history_origin) == ("水岸家园社区（改）", "admin")
+    assert (latest.name, latest.history_origin) == ("新社区（改）", "admin")
 
 
 def test_a_history_row_inside_a_task_records_task(world):
