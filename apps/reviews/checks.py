@@ -8,6 +8,7 @@ none of them writes anything.
 """
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,6 +57,26 @@ class Subject:
     def ids(self, kind: str) -> list[int]:
         return [int(pk) for k, pk in self.evidence if k == kind and str(pk).isdigit()]
 
+    @functools.cached_property
+    def exposure(self) -> tuple[dt.datetime, tuple[str, str] | None]:
+        return exposure(self)
+
+    @functools.cached_property
+    def nats(self) -> list[tuple[int, str, dt.datetime]]:
+        """The person's NATs sampled after the exposure and by the release, known at the release
+        (ingested up to its watermark), oldest first: (id, result, sampled at)."""
+        after, _item = self.exposure
+        return list(
+            LabResult.objects.filter(
+                person_id=self.release.person_id,
+                sampled_at__gt=after,
+                sampled_at__lte=self.release.created_at,
+                ingestion_id__lte=self.release.evidence_watermark,
+            )
+            .order_by("sampled_at", "pk")
+            .values_list("pk", "result", "sampled_at")
+        )
+
 
 def subject_build(release: Release, t: dt.datetime, reraised_at: dt.datetime | None = None) -> Subject:
     seen, evidence = set(), []
@@ -102,39 +123,24 @@ def exposure(s: Subject) -> tuple[dt.datetime, tuple[str, str] | None]:
     return max(moments)
 
 
-def _nats_on_record(s: Subject, after: dt.datetime, result: str):
-    """The person's lab results of `result` sampled after `after` and by the release, known at
-    the release (ingested up to its watermark)."""
-    return LabResult.objects.filter(
-        person_id=s.release.person_id,
-        result=result,
-        sampled_at__gt=after,
-        sampled_at__lte=s.release.created_at,
-        ingestion_id__lte=s.release.evidence_watermark,
-    ).order_by("sampled_at", "pk")
-
-
 def nat_not_on_record(s: Subject) -> Finding | None:
     """The box says a negative NAT was seen; the record must hold one sampled after the released
     evidence (strictly after: a sample at the very moment of the exposure does not cover it)."""
     if not s.release.nat_negative:
         return None
-    after, item = exposure(s)
-    if _nats_on_record(s, after, LabResultValue.NEGATIVE).exists():
+    after, item = s.exposure
+    if any(result == LabResultValue.NEGATIVE for _pk, result, _at in s.nats):
         return None
     return Finding(FindingCode.NAT_NOT_ON_RECORD, {"after": local(after)}, (item,) if item else self_evidence(s))
 
 
 def nat_positive_on_record(s: Subject) -> Finding | None:
     """A positive NAT sampled after the released evidence was on record when the release was made."""
-    after, _item = exposure(s)
-    positive = _nats_on_record(s, after, LabResultValue.POSITIVE).first()
+    positive = next(((pk, at) for pk, result, at in s.nats if result == LabResultValue.POSITIVE), None)
     if positive is None:
         return None
     return Finding(
-        FindingCode.NAT_POSITIVE_ON_RECORD,
-        {"sampled_at": local(positive.sampled_at)},
-        (("lab_result", str(positive.pk)),),
+        FindingCode.NAT_POSITIVE_ON_RECORD, {"sampled_at": local(positive[1])}, (("lab_result", str(positive[0])),)
     )
 
 

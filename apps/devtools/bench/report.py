@@ -99,6 +99,14 @@ def table(results: dict) -> str:
             "1 s",
             s,
         )
+    if s := sections.get("reviews"):
+        add(
+            "reviews",
+            f"release answered → reviewed: p50 {_fmt(s['p50_ms'])} ms, p99 {_fmt(s['p99_ms'])} ms "
+            f"({_fmt(s['samples'])} releases)",
+            "50 ms",
+            s,
+        )
     if s := sections.get("admin_changelist"):
         add(
             "admin_changelist",

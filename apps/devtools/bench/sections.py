@@ -7,6 +7,7 @@ ingest       stays accepted per second by `POST /api/v1/feeds/stays/`, beside CO
 sweep        the periodic sweep with 1% of persons due, beside 100% due
 freshness    feed accepted → status recomputed by a real Celery worker on Redis
 admin        the persons changelist of the admin (Django test client, superuser)
+reviews      a release answered → its background review written by a real Celery worker (review_latency.py)
 """
 
 import datetime as dt
@@ -27,6 +28,7 @@ from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
+from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
 from apps.devtools.demo import ADMIN_USERNAME, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
 from apps.evidence.models import Stay
 from apps.evidence.services import content_hash
@@ -53,6 +55,7 @@ class Settings:
     ingest_batches: int = 40
     ingest_clients: int = 2
     freshness_samples: int = 100
+    review_samples: int = 100
     sample_persons: int = 2000
 
     @classmethod
@@ -67,6 +70,7 @@ class Settings:
             clients=8,
             ingest_batches=4,
             freshness_samples=10,
+            review_samples=10,
             sample_persons=200,
         )
 
