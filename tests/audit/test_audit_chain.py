@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import translation
 
 from apps.audit import chain, merkle, services, signing, tasks
 from apps.audit.models import AccessLog, AuditCheckpoint, AuditEvent, AuditLeaf, AuditLeafPurge
@@ -39,6 +40,13 @@ postgres_only = pytest.mark.skipif(
     not IS_POSTGRES and os.environ.get("HEALTHKIT_REQUIRE_SERVICES") != "1",
     reason="PostgreSQL only: a second connection's transaction, pg_locks, the purge function, advisory locks",
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The commands' messages are asserted in English (they are translated, like every message)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -142,6 +142,8 @@ def server_env(**extra: str) -> dict:
         CELERY_BROKER_URL=BROKER_URL,
         LOG_LEVEL="WARNING",
     )
+    # The staff look-ups of `audit_seal` run at a server's pace, not a person's: no budget for the CDC.
+    env.setdefault("API_THROTTLE_RATES", '{"cdc_officer": null}')
     env.update(extra)
     return env
 

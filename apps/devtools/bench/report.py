@@ -114,6 +114,16 @@ def table(results: dict) -> str:
             "1 s",
             s,
         )
+    if s := sections.get("audit_seal"):
+        o, f = s["ours"], s["floor"]
+        add(
+            "audit_seal",
+            f"{_fmt(o['per_second'])} staff look-ups/s with the sealer, p99 {_fmt(o['p99_ms'])} ms "
+            f"({_fmt(o['rows_sealed_meanwhile'])} rows sealed meanwhile, at most "
+            f"{_fmt(o['unsealed_at_the_end_max_seconds'], 2)} s behind)",
+            f"{_fmt(f['per_second'])} staff look-ups/s without, p99 {_fmt(f['p99_ms'])} ms",
+            s,
+        )
     generation = results.get("generation") or {}
     head = [
         f"Run of {results.get('finished_at', '?')}: {_fmt(results.get('persons'))} persons"

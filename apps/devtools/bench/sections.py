@@ -8,18 +8,20 @@ sweep        the periodic sweep with 1% of persons due, beside 100% due
 freshness    feed accepted → status recomputed by a real Celery worker on Redis
 admin        the persons changelist of the admin (Django test client, superuser)
 reviews      a release answered → its background review written by a real Celery worker (review_latency.py)
+audit_seal   staff look-ups per second with the audit's sealer running beside them, beside none
 """
 
 import datetime as dt
 import json
 import random
 import statistics
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 
 from apps.accounts.models import User
 from apps.accounts.services import partner_upsert
@@ -102,7 +104,7 @@ def context_prepare(settings: Settings) -> Context:
     bounds = Person.objects.filter(id_type="resident_id").order_by("pk").values_list("pk", flat=True)
     low, high = bounds.first(), bounds.last()
     rng = random.Random(11)
-    wanted = min(settings.sample_persons, ctx.persons)
+    wanted = min(settings.sample_persons, bounds.count())  # never more than there are to pick
     picked = set()
     while len(picked) < wanted:
         candidates = rng.sample(range(low, high + 1), min(high - low + 1, wanted * 2))
@@ -656,3 +658,152 @@ def admin_changelist(ctx: Context) -> dict:
     out["ratio_of"] = "slowest page / the 1 s target"
     out["target"] = "< 1000 ms"
     return out
+
+
+# --- audit_seal -------------------------------------------------------------------------------------
+
+BENCH_STAFF = "bench_cdc"
+SEAL_EVERY_SECONDS = 0.25  # the concurrent sealer's pace: far busier than the beat's minute
+
+
+def _audit_catch_up() -> int:
+    """Seal whatever the earlier sections and runs left unsealed (in this process), so the
+    concurrent sealer only has what the measured look-ups write."""
+    from apps.audit.services import audit_seal
+
+    total = 0
+    while True:
+        result = audit_seal(wait=5)
+        if result is None:
+            return total
+        total += result.count
+        if result.count == 0:
+            return total
+
+
+def _unsealed_lookups() -> tuple[int, float]:
+    """How many access-log rows are not sealed yet, and how old the oldest of them is (seconds)."""
+    from apps.audit.models import AccessLog, AuditLeaf
+
+    head = AuditLeaf.objects.filter(source="access").aggregate(m=Max("row_id"))["m"] or 0
+    rows = AccessLog.objects.filter(pk__gt=head)
+    oldest = rows.order_by("pk").values_list("at", flat=True).first()
+    return rows.count(), round((now() - oldest).total_seconds(), 2) if oldest else 0.0
+
+
+def _sealer_start(timeout: float = 60.0) -> infra.Process:
+    """`manage.py audit_seal --every` in a process of its own, once it has sealed a first time."""
+    from apps.audit.models import AuditCheckpoint
+
+    before = AuditCheckpoint.objects.count()
+    args = [sys.executable, str(infra.ROOT / "manage.py"), "audit_seal", "--every", str(SEAL_EVERY_SECONDS)]
+    sealer = infra.Process(args, infra.server_env(), "sealer", quiet=True)
+    deadline = time.monotonic() + timeout
+    while AuditCheckpoint.objects.count() <= before:
+        if not sealer.alive() or time.monotonic() > deadline:
+            sealer.stop()
+            raise infra.BenchSetupError("the concurrent sealer (manage.py audit_seal --every) did not seal")
+        time.sleep(0.1)
+    return sealer
+
+
+def audit_seal(ctx: Context) -> dict:
+    """Staff look-ups per second (`GET /api/v1/persons/{ref}/status/` by a CDC officer, each
+    writing an access-log row) with the audit's sealer running beside them (`manage.py audit_seal
+    --every 0.25`, its own process) and without, the two alternating round by round; then the
+    whole audit verified (`audit_verify`'s walk)."""
+    from apps.accounts.choices import Role
+    from apps.accounts.services import staff_upsert
+    from apps.audit import chain
+    from apps.audit.models import AuditLeaf
+    from apps.devtools.demo import CDC_CODE
+
+    s = ctx.settings
+    _user, token = staff_upsert(username=BENCH_STAFF, role=Role.CDC_OFFICER, org_code=CDC_CODE)
+    refs = dict(Person.objects.filter(pk__in=[pk for pk, _n in ctx.people]).values_list("pk", "ref"))
+    lookups = [
+        request_bytes("GET", f"/api/v1/persons/{ref}/status/?why=bench", host=ctx.host, token=token)
+        for ref in refs.values()
+    ]
+    random.Random(13).shuffle(lookups)
+    position = [0]
+
+    def next_lookup() -> bytes:
+        position[0] = (position[0] + 1) % len(lookups)
+        return lookups[position[0]]
+
+    def looked_up(status: int, body: bytes) -> bool:
+        return status == 200 and b'"state"' in body
+
+    def load(seconds):
+        return run_load(
+            host="127.0.0.1", port=ctx.port, requests=next_lookup, clients=s.clients, seconds=seconds, check=looked_up
+        )
+
+    load(s.warmup)
+    caught_up = _audit_catch_up()
+    runs = {"ours": [], "floor": []}
+    sealed_during = 0
+    behind = []  # (rows, seconds) not yet sealed when each run with the sealer ended
+    for round_ in range(s.rounds):
+        # Without first in even rounds, with first in odd ones: a drift of the shared machine's
+        # load within a round favours neither.
+        if round_ % 2 == 0:
+            runs["floor"].append(load(s.seconds))
+        sealer = _sealer_start()
+        try:
+            leaves = AuditLeaf.objects.count()
+            runs["ours"].append(load(s.seconds))
+            sealed_during += AuditLeaf.objects.count() - leaves
+            behind.append(_unsealed_lookups())
+        finally:
+            sealer.stop()
+        if round_ % 2 == 1:
+            runs["floor"].append(load(s.seconds))
+    caught_up += _audit_catch_up()
+    started = time.perf_counter()
+    report = chain.verify()
+    verify_seconds = time.perf_counter() - started
+
+    def merged(results) -> dict:
+        requests = sum(r.requests for r in results)
+        seconds = sum(r.seconds for r in results)
+        latencies = [x for r in results for x in r.latencies]
+        return {
+            "requests": requests,
+            "errors": sum(r.errors for r in results),
+            "per_second": round(requests / seconds, 1) if seconds else 0.0,
+            "p50_ms": percentile_ms(latencies, 50),
+            "p99_ms": percentile_ms(latencies, 99),
+        }
+
+    ratios = [
+        o.requests / o.seconds / (f.requests / f.seconds)
+        for o, f in zip(runs["ours"], runs["floor"], strict=True)
+        if o.seconds and f.seconds and f.requests
+    ]
+    return {
+        "persons": ctx.persons,
+        "clients": s.clients,
+        "rounds": s.rounds,
+        "seconds_per_run": s.seconds,
+        "ours": {
+            "endpoint": f"GET /api/v1/persons/{{ref}}/status/ (CDC officer) with the sealer every {SEAL_EVERY_SECONDS} s",
+            **merged(runs["ours"]),
+            "rows_sealed_meanwhile": sealed_during,
+            "unsealed_at_the_end_max_rows": max((rows for rows, _s in behind), default=None),
+            "unsealed_at_the_end_max_seconds": max((secs for _r, secs in behind), default=None),
+        },
+        "floor": {"endpoint": "the same look-ups, no sealer running", **merged(runs["floor"])},
+        "verify": {
+            "ok": report.ok,
+            "leaves": report.leaves,
+            "seconds": round(verify_seconds, 2),
+            "leaves_per_second": round(report.leaves / verify_seconds, 1) if verify_seconds else None,
+        },
+        "sealed_in_process": caught_up,
+        "round_ratios": [round(r, 3) for r in ratios],
+        "ratio": round(statistics.median(ratios), 3) if ratios else None,
+        "ratio_of": "staff look-ups per second with the sealer / without it (median of the rounds)",
+        "target": ">= 0.9",
+    }

@@ -1,4 +1,4 @@
-"""`manage.py audit_verify [--checkpoint FILE]… [--size N] [--seal] [--json]`: check the sealed
+"""`manage.py audit_verify [--checkpoint FILE]… [--size N] [--seal] [--json] [--public-key]`: check the sealed
 audit against a checkpoint (the latest stored, one of a given size, or the largest of the files an
 auditor kept, each a checkpoint or a list of them as `GET /api/v1/audit/checkpoints/` gives them),
 with the public keys alone for the signatures. Prints the first row changed, removed or inserted
@@ -9,7 +9,7 @@ import sys
 
 from django.utils.translation import gettext as _
 
-from apps.audit import chain, services
+from apps.audit import chain, services, signing
 from apps.audit.models import AuditCheckpoint
 from apps.core.management.base import BaseCommand, CommandError
 
@@ -43,8 +43,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seal", action="store_true", help=_("Seal what is settled first."))
         parser.add_argument("--json", action="store_true", dest="as_json", help=_("Print the report as JSON."))
+        parser.add_argument(
+            "--public-key",
+            action="store_true",
+            help=_("Print the public keys checkpoints are verified with (PEM, by kid) and stop."),
+        )
 
     def handle(self, *args, checkpoint: list[str], size: int | None, seal: bool, as_json: bool, **options):
+        if options.get("public_key"):
+            for kid, key in signing.verification_keys().items():
+                self.stdout.write(
+                    f"kid {kid} ({signing.ALG}, base64 {signing.public_b64(key)})\n{signing.public_pem(key)}"
+                )
+            return
         if seal and services.audit_seal() is None:
             raise CommandError(_("Another sealer is running; try again when it has finished."))
         given = [cp for path in checkpoint for cp in _load(path)]

@@ -16,7 +16,7 @@ from apps.core.management.base import BaseCommand, CommandError
 from apps.devtools.bench import report, sections
 from apps.devtools.bench.infra import ROOT, log
 
-SECTIONS = ("status_read", "ingest", "fanout", "sweep", "freshness", "reviews", "admin_changelist")
+SECTIONS = ("status_read", "ingest", "fanout", "sweep", "freshness", "reviews", "admin_changelist", "audit_seal")
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         ctx = sections.context_prepare(settings_)
         out["persons"] = ctx.persons
         try:
-            if {"status_read", "ingest", "freshness", "reviews"} & set(wanted):
+            if {"status_read", "ingest", "freshness", "reviews", "audit_seal"} & set(wanted):
                 log("starting gunicorn")
                 sections.server_start(ctx)
             for name in SECTIONS:
