@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from apps.areas.models import Area
+from apps.core.history import HistoricalRecords
 from apps.core.models import TimeStampedModel
 
 from .choices import RiskLevel

@@ -379,3 +379,20 @@ def test_every_command_of_the_project_runs_as_command():
     assert len(names) >= 10
     plain = [n for n in names if not issubclass(import_module(n).Command, BaseCommand)]
     assert plain == ["apps.core.management.commands.migrate"]
+
+
+def test_every_row_history_records_the_origin():
+    """Every model with row history uses apps.core.history's HistoricalRecords."""
+    from django.apps import apps as registry
+
+    historical = [m for m in registry.get_models() if m.__name__.startswith("Historical") and hasattr(m, "instance")]
+    assert len(historical) >= 15
+    assert [m.__name__ for m in historical if "history_origin" not in {f.name for f in m._meta.fields}] == []
+
+
+def test_a_designation_published_through_the_api_has_an_api_history_row(world):
+    from apps.policy.models import RiskDesignation
+
+    with time_machine.travel(T, tick=False):
+        world.designate(CHAOYANG, "medium", iso(2021, 7, 28, 0))
+    assert set(RiskDesignation.history.values_list("history_origin", flat=True)) == {"api"}
