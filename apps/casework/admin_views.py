@@ -383,6 +383,8 @@ class OrderStartView(PersonAction):
     form_class = OrderStartForm
     title = gettext_lazy("Start an observation order")
     submit = gettext_lazy("Start")
+    # The form asks how many days; the service checks the end they make.
+    service_fields = {"ends_at": "days"}
 
     def load(self, ref: str):
         user = self.request.user

@@ -165,13 +165,8 @@ class ActionView(View):
         form = self.get_form()
         if not form.is_valid():
             return self.show(form, status=self.invalid_status)
-        return self.attempt(form, lambda: self.perform(form))
-
-    def attempt(self, form: forms.Form, action) -> HttpResponseBase:
-        """Run `action` (the service call) and answer: done, or the form again with the service's
-        errors on it (see the module)."""
         try:
-            result = action()
+            result = self.perform(form)
         except ValidationError as exc:
             put_errors(form, exc, fields=self.service_fields)
             return self.show(form, status=self.invalid_status)

@@ -119,3 +119,15 @@ def test_the_why_survives_the_post_into_the_access_log_of_the_person_page(case, 
     assert c.get(r.url).status_code == 200
     logged = list(AccessLog.objects.filter(person=case.wang).order_by("pk").values_list("why", "via"))
     assert logged == [(WHY, "admin"), (WHY, "admin")], "the action page and the person page it went back to"
+
+
+def test_the_end_the_service_refuses_is_said_on_the_days_it_came_from(case, clock, monkeypatch):
+    def refuse(**kwargs):
+        raise ValidationError({"ends_at": ["The order must end after it starts."]})
+
+    monkeypatch.setattr(services, "order_start", refuse)
+    r = admin_client("worker_a").post(
+        reverse("casework_admin:order_start", args=[case.wang.ref]), {"kind": "home", "days": "14", "reason": REASON}
+    )
+    assert r.status_code == 200 and set(r.context["form"].errors) == {"days"}
+    assert 'id="errors-days"' in r.content.decode() and 'value="14"' in r.content.decode()
