@@ -80,24 +80,6 @@ def secrets_of(person) -> list[str]:
 
 
 @pytest.fixture
-def areas(db):
-    Area.objects.create(code="110000", name="北京市", full_name="北京市", level="province")
-    Area.objects.create(
-        code="110100", name="市辖区", full_name="北京市", level="city", parent_id="110000", province_id="110000"
-    )
-    for code, name in (("110105", "朝阳区"), ("110108", "海淀区")):
-        Area.objects.create(
-            code=code,
-            name=name,
-            full_name=f"北京市{name}",
-            level="county",
-            parent_id="110100",
-            city_id="110100",
-            province_id="110000",
-        )
-
-
-@pytest.fixture
 def communities(areas):
     district = Organisation.objects.create(code="D105", kind="district", name="朝阳区", area_id="110105")
     a = Organisation.objects.create(code="CA", kind="community", name="水岸家园社区", area_id="110105", parent=district)
@@ -496,7 +478,10 @@ def test_it_offers_only_counties_for_a_designation(client, superuser, areas):
     client.force_login(superuser)
     url = reverse("admin:autocomplete")
     params = {"app_label": "policy", "model_name": "riskdesignation", "field_name": "area", "term": "北京"}
-    assert {r["id"] for r in client.get(url, params).json()["results"]} == {"110105", "110108"}
+    found = {r["id"] for r in client.get(url, params).json()["results"]}
+    # Beijing's 16 districts (county level); not the province 110000 or its city 110100, which match too.
+    assert found == set(Area.objects.filter(parent_id="110100").values_list("code", flat=True))
+    assert {"110105", "110108"} <= found and not found & {"110000", "110100"}
 
 
 def test_it_publishes_a_policy_version_through_its_service(client, superuser, areas):

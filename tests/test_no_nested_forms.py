@@ -29,7 +29,7 @@ from apps.appeals import services as appeal_services
 from apps.casework import services as casework_services
 from apps.evidence.models import ObservationOrder
 from apps.people.models import Person
-from tests.api.helpers import CHAOYANG, RISK_COUNTY, at, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
 from tests.nested_forms import form_count, nested_forms
 
 WANG = rid("11010519900101123")  # resident of CA, popup ③, a home order, an appeal
@@ -47,12 +47,8 @@ def portal(world, django_user_model):
     registration with CA and a stay at hotel H1."""
     w = world
     with time_machine.travel(at(2021, 8, 16, 9), tick=False):
-        last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345热线")
-        last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345")
-        last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")
-        last_line("create_org", "TB105", "--kind", "tourism_bureau", "--name", "朝阳区文旅局", "--area", CHAOYANG)
-        last_line("create_staff", "officer_1", "--role", "tourism_officer", "--org", "TB105")
-        django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+        w.personas.build("op_1", "auditor_1", "officer_1")
+        w.personas.superuser()
         w.person(WANG, community="CA")
         w.person(LI, name="欧阳娜娜")
         w.feed("stays", stay(WANG, "G1", RISK_COUNTY, iso(2021, 8, 10, 8), iso(2021, 8, 11, 8)))

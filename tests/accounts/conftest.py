@@ -1,39 +1,21 @@
-"""Areas for the account commands (the real divisions when `load_areas` is installed, else the two
-demo districts of Beijing), and the staff of the login tests: the `world` personas with passwords,
-plus an auditor, a hotline operator and a superuser, under a clock that stands still."""
-
-import io
+"""The staff of the login tests: the `world` personas plus an auditor, a hotline operator and a
+superuser, every one with the personas' password, under a clock that stands still. (The areas the
+account commands name are the country's divisions, loaded once per test database.)"""
 
 import pytest
 import time_machine
-from django.core.management import call_command, get_commands
 
 from apps.accounts.models import User
-from apps.areas.models import Area
-from tests.api.helpers import at, last_line
+from tests.api.helpers import at
+from tests.personas import PASSWORD
 
+__all__ = ["PASSWORD", "T0", "with_password"]
 
-@pytest.fixture
-def areas(db):
-    if "load_areas" in get_commands():
-        call_command("load_areas", stdout=io.StringIO())
-        return
-    Area.objects.create(code="110000", name="北京市", full_name="北京市", level="province")
-    Area.objects.create(code="110100", name="市辖区", full_name="北京市", level="city", parent_id="110000")
-    for code, name in (("110105", "朝阳区"), ("110108", "海淀区")):
-        Area.objects.create(
-            code=code, name=name, full_name=f"北京市{name}", level="county", parent_id="110100", city_id="110100"
-        )
-
-
-# --- staff who log in through the portal's login form (lock-out, second factor, sessions) --------
-
-PASSWORD = "correct-horse-battery-9"
 T0 = at(2021, 7, 28, 10)
 
 
 def with_password(username: str, password: str = PASSWORD) -> User:
-    """Give an existing staff user a password to log in with (the commands make token-only users)."""
+    """Give an existing user a password to log in with (a user made outside the personas)."""
     user = User.objects.get(username=username)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -49,12 +31,8 @@ def clock():
 
 @pytest.fixture
 def staff(world, clock):
-    """The `world` personas plus an auditor, a hotline operator and a superuser, every one of them
-    with the password PASSWORD."""
-    last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")
-    last_line("create_org", "HL", "--kind", "hotline", "--name", "12345热线")
-    last_line("create_staff", "hotline_1", "--role", "hotline_operator", "--org", "HL")
-    User.objects.create_superuser("root", email="root@example.org", password=PASSWORD)
-    for username in ("worker_a", "worker_b", "cdc_1", "hotel_1", "policy_1", "auditor_1", "hotline_1"):
-        with_password(username)
+    """The `world` personas plus an auditor (auditor_1), a hotline operator (op_1) and a superuser
+    (root), every one of them with the password PASSWORD."""
+    world.personas.build("auditor_1", "op_1")
+    world.personas.superuser()
     return world

@@ -11,7 +11,7 @@ from apps.audit.models import AuditEvent
 from apps.casework.models import CommunityRegistration
 from apps.evidence.models import ObservationOrder
 from apps.status.models import Popup, Release
-from tests.api.helpers import RISK_COUNTY, at, client, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, client, iso, rid, stay
 
 IDN = rid("11010519900101123")
 CHECKED = {"itinerary_verified": True, "nat_negative": True, "commitment_signed": True}
@@ -25,12 +25,10 @@ REFUSED = (401, 403, 404)
 @pytest.fixture
 def w(world):
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        last_line("create_org", "T105", "--kind", "tourism_bureau", "--name", "朝阳区文旅局", "--area", "110105")
-        last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345")
-        world.tourism = client(last_line("create_staff", "tour_1", "--role", "tourism_officer", "--org", "T105"))
-        world.hotline = client(last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345"))
-        world.auditor = client(last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC"))
-        world.rail = client(last_line("create_partner", "rail", "--scopes", "restrictions"))
+        world.tourism = world.personas.client("officer_1")
+        world.hotline = world.personas.client("op_1")
+        world.auditor = world.personas.client("auditor_1")
+        world.rail = world.personas.client("rail")
         world.anon = client("not-a-token")
         world.ref = world.person(IDN, community="CA")
         world.feed("stays", stay(IDN, "G1", RISK_COUNTY, iso(2021, 7, 20, 8), iso(2021, 7, 22, 8)))

@@ -16,7 +16,7 @@ from apps.evidence.models import ObservationOrder
 from apps.hotels.models import HotelStay
 from apps.people.models import Person
 from apps.status.models import Popup
-from tests.api.helpers import RISK_COUNTY, at, client, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
 
 RESIDENT_A = rid("11010519900101123")
 GUEST = rid("32100319850101002")
@@ -28,15 +28,8 @@ NAT = {"sampled_at": iso(2021, 7, 27, 9), "result": "negative", "at_hotel": Fals
 @pytest.fixture
 def w(world):
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        last_line("create_org", "T105", "--kind", "tourism_bureau", "--name", "朝阳区文旅局", "--area", "110105")
-        last_line("create_org", "T108", "--kind", "tourism_bureau", "--name", "海淀区文旅局", "--area", "110108")
-        last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345")
-        last_line("create_org", "HL12306", "--kind", "hotline", "--name", "12306")
-        last_line("create_staff", "tour_1", "--role", "tourism_officer", "--org", "T105")
-        last_line("create_staff", "tour_2", "--role", "tourism_officer", "--org", "T108")
-        world.op1 = client(last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345"))
-        last_line("create_staff", "op_2", "--role", "hotline_operator", "--org", "HL12306")
-        last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")
+        world.personas.build("officer_1", "officer_2", "op_2", "auditor_1")
+        world.op1 = world.personas.client("op_1")
         world.person(RESIDENT_A, community="CA")
         world.person(GUEST, name="欧阳明")
         world.person(CALLER, name="陈七")
@@ -92,8 +85,8 @@ def test_who_sees_which_person(w):
         assert seen("worker_a") == {tail(RESIDENT_A)}  # residence
         assert seen("worker_b") == {tail(RETURNEE)}  # an open registration there
         assert seen("hotel_1") == {tail(GUEST)}  # a current guest
-        assert seen("tour_1") == {tail(GUEST)}  # a guest of a hotel in the district
-        assert seen("tour_2") == set()  # another district
+        assert seen("officer_1") == {tail(GUEST)}  # a guest of a hotel in the district
+        assert seen("officer_2") == set()  # another district
         assert seen("op_1") == {tail(CALLER)}  # through the centre's appeal
         assert seen("op_2") == set()  # another centre
         assert seen("policy_1") == seen("auditor_1") == set()
@@ -118,7 +111,7 @@ def test_hotel_staff_see_a_past_guest_for_exactly_the_lookback_window(w):
         assert w.hotel.post(f"/api/v1/hotel-stays/{w.hotel_stay.pk}/check-out/", {}, format="json").status_code == 200
     with time_machine.travel(out + dt.timedelta(days=14), tick=False):
         assert seen("hotel_1") == {tail(GUEST)}
-        assert seen("tour_1") == set()  # officers see current guests only
+        assert seen("officer_1") == set()  # officers see current guests only
     with time_machine.travel(out + dt.timedelta(days=14, seconds=1), tick=False):
         assert seen("hotel_1") == set()
         assert not HotelStay.objects.visible_to(user("hotel_1")).exists()
@@ -129,14 +122,14 @@ def test_each_kind_of_record_follows_its_person_or_its_own_rule(w):
         assert seen("worker_a", Popup) == {tail(RESIDENT_A)}
         assert seen("worker_b", Popup) == set()
         assert seen("cdc_1", Popup) == {tail(RESIDENT_A)}
-        assert seen("hotel_1", HotelStay) == seen("tour_1", HotelStay) == {tail(GUEST)}
-        assert seen("tour_2", HotelStay) == set()
+        assert seen("hotel_1", HotelStay) == seen("officer_1", HotelStay) == {tail(GUEST)}
+        assert seen("officer_2", HotelStay) == set()
         assert seen("op_1", Appeal) == {tail(CALLER)} and seen("op_2", Appeal) == set()
         assert seen("worker_b", CommunityRegistration) == {tail(RETURNEE)}
         assert seen("worker_a", CommunityRegistration) == set()
         hotels = Organisation.objects.filter(kind="hotel")
-        assert list(hotels.visible_to(user("tour_1")).values_list("code", flat=True)) == ["H1"]
-        assert not hotels.visible_to(user("tour_2")).exists()
+        assert list(hotels.visible_to(user("officer_1")).values_list("code", flat=True)) == ["H1"]
+        assert not hotels.visible_to(user("officer_2")).exists()
         assert not Person.objects.visible_to(None).exists()
 
 

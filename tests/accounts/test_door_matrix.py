@@ -22,7 +22,7 @@ from apps.evidence.models import LabResult, ObservationOrder, Stay
 from apps.people.models import Person
 from apps.reviews.models import ReleaseReview
 from apps.status.models import Popup, Release
-from tests.api.helpers import RISK_COUNTY, at, client, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, client, iso, rid, stay
 
 OUTSIDER = rid("32100319850101002")
 RESIDENT = rid("11010519900101123")
@@ -40,17 +40,13 @@ AUDIT_RECORDS = {
 }
 # API routes of audit records (a release's review: SPEC §5), which auditors read whoever it is about.
 AUDIT_ROUTES = ("/review/",)
-STAFF = ["worker_a", "worker_b", "hotel_1", "tour_1", "op_1", "policy_1", "auditor_1", "cdc_1"]
+STAFF = ["worker_a", "worker_b", "hotel_1", "officer_1", "op_1", "policy_1", "auditor_1", "cdc_1"]
 
 
 @pytest.fixture
 def w(world):
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        last_line("create_org", "T105", "--kind", "tourism_bureau", "--name", "朝阳区文旅局", "--area", "110105")
-        last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345")
-        last_line("create_staff", "tour_1", "--role", "tourism_officer", "--org", "T105")
-        last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345")
-        last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")
+        world.personas.build("officer_1", "op_1", "auditor_1")
         world.resident = world.person(RESIDENT, community="CA")
         world.outsider = world.person(OUTSIDER, name="欧阳明")
         for idn, ext in ((RESIDENT, "G1"), (OUTSIDER, "G2")):
@@ -71,11 +67,8 @@ def w(world):
         # The outsider's own work items, with organisations none of the probed staff belong to:
         # a stay at a hotel of another district, an appeal of another hotline centre (routed to
         # the CDC, as the outsider has no community).
-        last_line("create_org", "D108", "--kind", "district", "--name", "海淀区", "--area", "110108")
-        last_line("create_org", "H2", "--kind", "hotel", "--name", "另一酒店", "--parent", "D108", "--area", "110108")
-        last_line("create_org", "HL12306", "--kind", "hotline", "--name", "12306")
-        world.hotel_2 = client(last_line("create_staff", "hotel_2", "--role", "hotel_staff", "--org", "H2"))
-        world.op_2 = client(last_line("create_staff", "op_2", "--role", "hotline_operator", "--org", "HL12306"))
+        world.hotel_3 = world.personas.client("hotel_3")  # H3, in 海淀区
+        world.op_2 = world.personas.client("op_2")  # the 12306 centre
         world.status(OUTSIDER)
         world.status(RESIDENT)
     with time_machine.travel(at(2021, 7, 28, 10), tick=False):
@@ -91,7 +84,7 @@ def w(world):
             "checked_in_at": iso(2021, 7, 28, 9),
             "nat": {"sampled_at": iso(2021, 7, 27, 9), "result": "negative", "at_hotel": False},
         }
-        r = world.hotel_2.post("/api/v1/hotel-stays/", guest, format="json")
+        r = world.hotel_3.post("/api/v1/hotel-stays/", guest, format="json")
         assert r.status_code == 201, r.content
         world.hotel_stay = r.json()["id"]
         appeal = {
@@ -239,16 +232,8 @@ def test_no_role_but_the_cdc_reaches_the_outsider_through_any_api_route(w):
     assert routes, "the URLconf has API routes with parameters"
     leaks, errors, tried = [], [], 0
     tokens = {
-        name: last_line("create_staff", name, "--role", role, "--org", org)
-        for name, role, org in (
-            ("worker_a", "community_worker", "CA"),
-            ("worker_b", "community_worker", "CB"),
-            ("hotel_1", "hotel_staff", "H1"),
-            ("tour_1", "tourism_officer", "T105"),
-            ("op_1", "hotline_operator", "HL12345"),
-            ("policy_1", "policy_admin", "CDC"),
-            ("auditor_1", "auditor", "CDC"),
-        )
+        name: w.personas.token(name)
+        for name in ("worker_a", "worker_b", "hotel_1", "officer_1", "op_1", "policy_1", "auditor_1")
     }
     with time_machine.travel(at(2021, 7, 28, 11), tick=False):
         for name, token in tokens.items():

@@ -47,7 +47,7 @@ def people(staff):
         status="routed",
         routed_to=Organisation.objects.get(code="CA"),
         due_at=iso(2021, 7, 30, 10),
-        opened_by=User.objects.get(username="hotline_1"),
+        opened_by=User.objects.get(username="op_1"),
     )
     r = staff.hotel.post(
         "/api/v1/hotel-stays/", {"person": {"id_type": "resident_id", "id_number": ZHAO}}, format="json"
@@ -71,7 +71,7 @@ def reveals() -> list[AccessLog]:
 # --- who may see it -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("username", ["hotline_1", "hotel_1", "auditor_1", "policy_1"])
+@pytest.mark.parametrize("username", ["op_1", "hotel_1", "auditor_1", "policy_1"])
 def test_roles_that_see_masked_data_only_get_403_whoever_the_person(people, username, clock):
     c = staff_client(username)
     for url in (reveal_url(people.wang), reveal_url(people.zhao), "/admin/casework/persons/NO-SUCH-REF/identity/"):
@@ -138,7 +138,7 @@ def test_the_clear_id_is_never_on_the_person_page(people, clock):
 
 def test_the_person_page_offers_no_reveal_to_roles_without_it(people, clock):
     # The hotline sees the persons its appeals are about.
-    r = staff_client("hotline_1").get(person_page(people.wang))
+    r = staff_client("op_1").get(person_page(people.wang))
     assert r.status_code == 200
     page = r.content.decode()
     assert reveal_url(people.wang) not in page and WANG not in page

@@ -200,7 +200,7 @@ def test_a_held_session_may_still_log_out(staff, client, portal_login):
 # --- not held: the roles that see masked data only ----------------------------------------------------
 
 
-@pytest.mark.parametrize("username", ["hotline_1", "hotel_1", "auditor_1", "policy_1"])
+@pytest.mark.parametrize("username", ["op_1", "hotel_1", "auditor_1", "policy_1"])
 def test_roles_that_see_masked_data_only_are_not_held(staff, client, portal_login, username):
     assert portal_login(username, PASSWORD)
     assert client.get("/admin/").status_code == 200

@@ -18,7 +18,7 @@ from apps.accounts.throttling import IDENTITY_ROUTES, lookup_check
 from apps.core.api import exception_handler
 from apps.core.errors import DomainError, TooManyLookups
 from config.settings import base
-from tests.api.helpers import CHAOYANG, at, client, last_line, rid
+from tests.api.helpers import at, client, rid
 from tests.faults.helpers import BROKER, REQUIRED
 
 T0 = at(2021, 7, 28, 10, 0, 0)
@@ -65,18 +65,14 @@ def clock():
 @pytest.fixture
 def staff_of_every_role(world):
     """An API client of a staff user of each role (the `world`'s and three more)."""
-    last_line("create_org", "TB105", "--kind", "tourism_bureau", "--name", "朝阳区文旅局", "--area", CHAOYANG)
-    last_line("create_org", "HL", "--kind", "hotline", "--name", "12345热线")
     return {
         "community_worker": world.wa,
         "hotel_staff": world.hotel,
         "policy_admin": world.policy,
         "cdc_officer": world.cdc,
-        "tourism_officer": client(
-            last_line("create_staff", "officer_1", "--role", "tourism_officer", "--org", "TB105")
-        ),
-        "hotline_operator": client(last_line("create_staff", "hotline_1", "--role", "hotline_operator", "--org", "HL")),
-        "auditor": client(last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")),
+        "tourism_officer": world.personas.client("officer_1"),
+        "hotline_operator": world.personas.client("op_1"),
+        "auditor": world.personas.client("auditor_1"),
     }
 
 
@@ -97,7 +93,7 @@ def test_each_partner_has_its_own_budget_and_its_tokens_share_one(world, setting
     from apps.accounts.services import api_token_issue
 
     rates(settings, status="3/m")
-    other = client(last_line("create_partner", "gateway-2", "--scopes", "status"))
+    other = world.personas.client("all-scopes")
     second_token = client(api_token_issue(user=User.objects.get(partner__name="gateway")))
     for idn in unknown_ids(2):
         assert lookup(world.gate, idn).status_code == 404
@@ -109,7 +105,7 @@ def test_each_partner_has_its_own_budget_and_its_tokens_share_one(world, setting
 
 def test_a_partner_budget_is_per_scope(world, settings, clock):
     rates(settings, status="2/m", feeds="2/m")
-    both = client(last_line("create_partner", "both", "--scopes", "status,feeds"))
+    both = world.personas.client("all-scopes")  # status and feeds (and restrictions)
     for idn in unknown_ids(2):
         assert lookup(both, idn).status_code == 404
     assert lookup(both, unknown_ids(1, 9)[0]).status_code == 429

@@ -3,11 +3,9 @@ HTML page; an operation answers only the methods it documents."""
 
 from rest_framework.test import APIClient
 
-from tests.api.helpers import client, last_line
-
 
 def test_a_path_no_route_matches_answers_json_under_the_api_only(world):
-    c = client(last_line("create_partner", "rail", "--scopes", "status"))
+    c = world.gate
     r = c.get("/api/v1/persons/a/b/status/")
     assert r.status_code == 404 and r["Content-Type"] == "application/json"
     assert r.json()["detail"]
@@ -18,7 +16,7 @@ def test_a_path_no_route_matches_answers_json_under_the_api_only(world):
 
 
 def test_rotating_and_revoking_a_token_take_post_only(world):
-    c = client(last_line("create_partner", "rail", "--scopes", "status"))
+    c = world.gate
     assert c.get("/api/v1/tokens/current/rotate/").status_code == 405
     assert c.get("/api/v1/tokens/current/revoke/").status_code == 405
     assert c.get("/api/v1/tokens/current/").status_code == 200

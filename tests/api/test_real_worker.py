@@ -23,9 +23,6 @@ def worker(transactional_db):
 
 
 def test_a_feed_post_changes_the_status_through_the_worker(worker, monkeypatch):
-    import io
-
-    from django.core.management import call_command
     from rest_framework.test import APIClient
 
     from apps.accounts.services import partner_upsert
@@ -33,7 +30,6 @@ def test_a_feed_post_changes_the_status_through_the_worker(worker, monkeypatch):
     from apps.people.identity import resident_id_check_char
     from apps.status.services import status_refresh
 
-    call_command("load_areas", stdout=io.StringIO())
     _partner, token = partner_upsert(name="feeds", scopes=["feeds"])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION="Token " + token)

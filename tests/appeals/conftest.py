@@ -1,10 +1,11 @@
-"""Personas of the appeal tests, on top of `world`: two hotline centres with an operator each, a
-second CDC organisation (routing picks the CDC with the smallest code), and a person with popup ③."""
+"""Personas of the appeal tests, on top of `world`: the operators of two hotline centres (op_1 of
+12345, op_2 of 12306), an auditor, a second CDC organisation (CDC-B: routing picks the CDC with the
+smallest code), and persons with popup ③."""
 
 import pytest
 import time_machine
 
-from tests.api.helpers import RISK_COUNTY, at, client, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
 
 RESIDENT = rid("11010519900101123")  # lives in community CA
 TRAVELLER = rid("32100319850101002")  # no community in Beijing
@@ -12,13 +13,10 @@ TRAVELLER = rid("32100319850101002")  # no community in Beijing
 
 @pytest.fixture
 def hotline(world):
-    with time_machine.travel(at(2021, 7, 1, 9), tick=False):
-        last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345")
-        last_line("create_org", "HL12306", "--kind", "hotline", "--name", "12306")
-        last_line("create_org", "CDC-B", "--kind", "cdc", "--name", "区疾控")
-        world.op = client(last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345"))
-        world.op2 = client(last_line("create_staff", "op_2", "--role", "hotline_operator", "--org", "HL12306"))
-        world.auditor = client(last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC"))
+    world.personas.build("CDC-B")
+    world.op = world.personas.client("op_1")  # the 12345 centre
+    world.op2 = world.personas.client("op_2")  # the 12306 centre
+    world.auditor = world.personas.client("auditor_1")
     return world
 
 

@@ -14,7 +14,7 @@ from apps.appeals.models import Appeal, AppealEvent
 from apps.audit.models import AccessLog, AuditEvent
 from apps.evidence.models import Ingestion, ItineraryDeclaration, Stay
 from apps.status.models import Release
-from tests.api.helpers import LOW_COUNTY_SAME_CITY, RISK_CITY, RISK_COUNTY, at, client, iso, last_line, stay
+from tests.api.helpers import LOW_COUNTY_SAME_CITY, RISK_CITY, RISK_COUNTY, at, iso, stay
 
 from .conftest import RESIDENT, appeal_body
 
@@ -30,7 +30,7 @@ def caller(hotline):
     where 邗江区 has been medium risk since 8/15: popup ③(b). The operator of 12345 has the call."""
     w = hotline
     with time_machine.travel(at(2021, 8, 16, 9), tick=False):
-        w.rail = client(last_line("create_partner", "rail", "--scopes", "restrictions"))
+        w.rail = w.personas.client("rail")
         w.resident = w.person(
             RESIDENT, community="CA", phones=[{"number": PHONE, "channel": "carrier", "bound_at": iso(2021, 7, 1)}]
         )

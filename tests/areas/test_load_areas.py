@@ -24,7 +24,8 @@ def run_command() -> list[str]:
 
 
 @pytest.fixture
-def loaded():
+def loaded(no_areas):
+    """The divisions loaded into an empty table (they are loaded once per test database)."""
     return areas_load()
 
 
@@ -116,7 +117,7 @@ def test_it_updates_changed_rows_and_keeps_unknown_codes(loaded):
     assert Area.objects.filter(code="999901").exists()
 
 
-def test_it_prints_the_total_on_the_last_line():
+def test_it_prints_the_total_on_the_last_line(no_areas):
     first = run_command()
     assert first[-1] == str(Area.objects.count())
     assert first[-1] == str(34 + file_count("city") + file_count("county"))

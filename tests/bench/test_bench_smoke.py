@@ -19,12 +19,6 @@ from apps.people.identity import validate_id
 from apps.people.models import Person, Phone
 from apps.people.services import person_id_hash, phone_hash
 from apps.status.models import PersonStatus
-from tests.core.conftest import areas_ensure
-
-
-@pytest.fixture
-def areas(db):
-    areas_ensure()
 
 
 def generate(*args) -> dict:
@@ -90,7 +84,7 @@ def test_running_it_again_appends_new_persons(areas):
     assert PersonStatus.objects.count() == 80
 
 
-def test_it_requires_the_areas(db):
+def test_it_requires_the_areas(no_areas):
     with pytest.raises(CommandError, match="load_areas"):
         generate("--persons", "5")
 

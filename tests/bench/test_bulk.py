@@ -7,13 +7,11 @@ from apps.accounts.services import partner_upsert
 from apps.core.bulk import objs_create_with_history, rows_insert_with_history
 from apps.evidence.models import Ingestion, Stay
 from apps.people.models import Person
-from tests.core.conftest import areas_ensure
 
 T = dt.datetime(2021, 8, 1, 9, tzinfo=dt.UTC)
 
 
 def test_objs_are_created_with_their_history_and_the_requests_user(db, monkeypatch):
-    areas_ensure()
     partner, _token = partner_upsert(name="feeds", scopes=["feeds"])
     from simple_history.models import HistoricalRecords
 

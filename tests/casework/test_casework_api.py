@@ -8,7 +8,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from apps.audit.models import AuditEvent
 from apps.core.models import AppendOnlyError
 from apps.status.models import Release
-from tests.api.helpers import RISK_COUNTY, at, client, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
 
 IDN = rid("11010519900101123")
 CLEAR = "已核实14天行程，无中高风险地区旅居史"
@@ -30,7 +30,7 @@ def active_popup(c, ref, number):
 def flagged(world):
     """A resident of community CA with popup ③ from a stay in a county designated medium."""
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        world.auditor = client(last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC"))
+        world.auditor = world.personas.client("auditor_1")
         world.ref = world.person(IDN, community="CA")
         world.feed("stays", stay(IDN, "G1", RISK_COUNTY, iso(2021, 7, 20, 8), iso(2021, 7, 22, 8)))
         world.designate(RISK_COUNTY, "medium", iso(2021, 7, 28, 0))

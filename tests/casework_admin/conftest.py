@@ -1,5 +1,5 @@
-"""Personas and cases of the casework admin tests: staff logged into the admin (the same users the
-API tests' `world` makes), and residents of community CA with popup ③."""
+"""Personas and cases of the casework admin tests: staff logged into the admin (the personas of
+tests/personas.py), and residents of communities CA and CB with popup ③."""
 
 import pytest
 import time_machine
@@ -7,7 +7,7 @@ from django.test import Client
 
 from apps.accounts.models import User
 from apps.people.models import Person
-from tests.api.helpers import RISK_COUNTY, at, iso, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
 
 T0 = at(2021, 7, 28, 10)  # "now" of most tests: the day the county turned medium risk
 WANG = rid("11010519900101123")
@@ -35,12 +35,10 @@ def flag(world, idn, ext, community, name="王小明"):
 
 @pytest.fixture
 def case(world):
-    """Two residents of CA and one of CB with popup ③, and an auditor, a tourism officer and a
-    hotline operator besides the `world` personas."""
+    """Two residents of CA and one of CB with popup ③, and an auditor (auditor_1) and a hotline
+    operator (op_1) besides the `world` personas."""
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC")
-        last_line("create_org", "HL", "--kind", "hotline", "--name", "12345热线")
-        last_line("create_staff", "hotline_1", "--role", "hotline_operator", "--org", "HL")
+        world.personas.build("auditor_1", "op_1")
         world.wang = flag(world, WANG, "G1", "CA")
         world.li = flag(world, LI, "G2", "CA", name="李四")
         world.zhao = flag(world, ZHAO, "G3", "CB", name="赵六")
@@ -50,7 +48,7 @@ def case(world):
     return world
 
 
-def appeal(person, org_code: str, due, number: str, opened_by="hotline_1"):
+def appeal(person, org_code: str, due, number: str, opened_by="op_1"):
     """An appeal routed to `org_code` (written directly: the appeals workflow is not under test)."""
     from apps.accounts.models import Organisation
     from apps.appeals.models import Appeal

@@ -181,7 +181,7 @@ def test_the_order_form_shows_field_errors(case, clock):
     assert not ObservationOrder.objects.exists()
 
 
-@pytest.mark.parametrize(("username", "code"), [("hotel_1", 403), ("hotline_1", 403), ("worker_b", 404)])
+@pytest.mark.parametrize(("username", "code"), [("hotel_1", 403), ("op_1", 403), ("worker_b", 404)])
 def test_the_order_form_is_refused(case, clock, username, code):
     c = admin_client(username)
     assert c.get(start_url(case.wang)).status_code == code

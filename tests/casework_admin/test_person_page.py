@@ -199,7 +199,7 @@ def test_it_is_refused_outside_the_jurisdiction_and_to_roles_without_person_page
     [
         ("worker_a", {"release", "orders/new", "verify", "community", "identity"}),
         ("cdc_1", {"release", "orders/new", "orders/new?kind", "verify", "community", "identity"}),
-        ("hotline_1", set()),
+        ("op_1", set()),
     ],
 )
 def test_it_offers_only_the_actions_the_role_may_take(case, clock, username, expected):
@@ -213,7 +213,7 @@ def test_it_offers_only_the_actions_the_role_may_take(case, clock, username, exp
         shown.add("orders/new?kind" if "kind=centralized" in tail else tail.split("?")[0].rstrip("/"))
     assert shown == expected
     # Only the roles that work the case see the evidence; the hotline sees status and reasons.
-    sees_evidence = username != "hotline_1"
+    sees_evidence = username != "op_1"
     assert (r.context["case"]["timeline"] is not None) is sees_evidence
     assert ('id="timeline"' in r.content.decode()) is sees_evidence
 

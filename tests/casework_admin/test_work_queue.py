@@ -103,7 +103,7 @@ def test_the_cdc_sees_the_popups_of_every_community(busy, clock):
     assert popups == {busy.wang.pk, busy.li.pk, busy.zhao.pk}
 
 
-@pytest.mark.parametrize("username", ["hotel_1", "auditor_1", "policy_1", "hotline_1"])
+@pytest.mark.parametrize("username", ["hotel_1", "auditor_1", "policy_1", "op_1"])
 def test_roles_without_a_queue_are_refused_with_403(case, clock, username):
     c = admin_client(username)
     assert c.get(QUEUE).status_code == 403

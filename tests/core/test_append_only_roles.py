@@ -28,7 +28,6 @@ from psycopg import sql
 from simple_history.models import HistoricalChanges
 
 from apps.appeals.models import Appeal, AppealEvent
-from apps.areas.models import Area
 from apps.audit.models import AccessLog, AuditEvent
 from apps.core.db import app_role_sync, guarded_tables
 from apps.core.models import AppendOnlyError, AppendOnlyModel
@@ -428,7 +427,6 @@ def aged(transactional_db):
     t = _now()
     user = get_user_model().objects.create_user("roles_looker", password="x")
     person = _person(2)
-    Area.objects.create(code="110105", name="朝阳区", full_name="北京市朝阳区", level="county")
     access_days = dt.timedelta(days=settings.RETENTION_ACCESS_LOG_DAYS)
     logs = {
         name: AccessLog.objects.create(actor=user, person=person, at=at, why=name).pk

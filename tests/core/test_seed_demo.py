@@ -129,6 +129,6 @@ def test_the_same_seed_gives_the_same_people(areas):
     assert set(Person.objects.values_list("id_hash", flat=True)) == hashes
 
 
-def test_it_requires_the_areas(db):
+def test_it_requires_the_areas(no_areas):
     with pytest.raises(CommandError, match="load_areas"):
         seed()

@@ -27,12 +27,12 @@ from apps.core.clock import now
 from apps.evidence.models import ObservationOrder
 from apps.people.models import Person
 from apps.status.models import PersonStatus, Release
-from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, rid, stay
 from tests.e2e.conftest import requires_browser, size_name
+from tests.personas import PASSWORD
 
 pytestmark = requires_browser
 
-PASSWORD = "e2e-Buttons-password-42"
 WANG = rid("11010519900101123")
 RESOLUTION = "已远程核验14天行程，无中高风险地区旅居史，查验核酸阴性，已签承诺书"
 
@@ -42,13 +42,7 @@ def flagged(transactional_db, world):
     """Wang, a resident of community CA with popup ③ now (a stay last week in a county that turned
     medium risk an hour ago); a hotline centre with its operator; workers of CA and CB; all log
     in with a password."""
-    last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345热线")
-    for username, role, org in (
-        ("op_1", "hotline_operator", "HL12345"),
-        ("worker_a", "community_worker", "CA"),
-        ("worker_b", "community_worker", "CB"),
-    ):
-        last_line("create_staff", username, "--role", role, "--org", org, "--password", PASSWORD)
+    world.personas.build("op_1")
     t = now()
     world.person(WANG, name="王小明", community="CA")
     arrived, departed = t - dt.timedelta(days=8), t - dt.timedelta(days=6)

@@ -10,12 +10,12 @@ from apps.audit.models import AccessLog, AuditEvent
 from apps.core.clock import now
 from apps.people.models import Person
 from apps.status.models import Release
-from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, rid, stay
 from tests.e2e.conftest import requires_browser, size_name
+from tests.personas import PASSWORD
 
 pytestmark = requires_browser
 
-PASSWORD = "e2e-Worker-password-42"
 WANG = rid("11010519900101123")
 REASON = "已电话核实14天行程，查验核酸阴性，已签承诺书"
 
@@ -24,7 +24,6 @@ REASON = "已电话核实14天行程，查验核酸阴性，已签承诺书"
 def flagged(transactional_db, world):
     """A resident of community CA with popup ③ now: a stay last week in a county that turned
     medium risk an hour ago. worker_a of CA logs in with a password."""
-    last_line("create_staff", "worker_a", "--role", "community_worker", "--org", "CA", "--password", PASSWORD)
     t = now()
     world.person(WANG, name="王小明", community="CA")
     arrived, departed = t - dt.timedelta(days=8), t - dt.timedelta(days=6)

@@ -23,12 +23,12 @@ from apps.core.clock import LOCAL_TZ, now
 from apps.evidence.models import ItineraryDeclaration, Stay
 from apps.people.models import Person
 from apps.status.models import PersonStatus, Release
-from tests.api.helpers import LOW_COUNTY_SAME_CITY, RISK_CITY, RISK_COUNTY, client, last_line, rid, stay
+from tests.api.helpers import LOW_COUNTY_SAME_CITY, RISK_CITY, RISK_COUNTY, rid, stay
 from tests.e2e.conftest import LAPTOP, requires_browser
+from tests.personas import PASSWORD
 
 pytestmark = requires_browser
 
-PASSWORD = "e2e-OnCall-password-42"
 LI = rid("11010519920202123")
 PHONE_NUMBER = "13900000002"
 REASON = "来电人逐县核实：8日至10日仅在扬州市广陵区，未到过邗江区"
@@ -40,9 +40,8 @@ def caller(transactional_db, world):
     """Li, a resident of community CA, whose telecom itinerary was in 扬州市 8 to 7 days ago; 邗江区
     turned medium risk an hour ago. The 12345 centre's operator logs in with a password; rail
     polls the restrictions feed with its token."""
-    last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345热线")
-    last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345", "--password", PASSWORD)
-    world.rail = client(last_line("create_partner", "rail", "--scopes", "restrictions"))
+    world.personas.build("op_1")
+    world.rail = world.personas.client("rail")
     t = now()
     world.arrived, world.departed = t - dt.timedelta(days=8), t - dt.timedelta(days=7)
     world.person(

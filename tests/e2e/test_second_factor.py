@@ -13,12 +13,12 @@ from django_otp.oath import totp
 
 from apps.audit.models import AccessLog
 from apps.core.clock import now
-from tests.api.helpers import RISK_COUNTY, last_line, rid, stay
+from tests.api.helpers import RISK_COUNTY, rid, stay
 from tests.e2e.conftest import requires_browser, size_name
+from tests.personas import PASSWORD
 
 pytestmark = requires_browser
 
-PASSWORD = "e2e-Worker-password-42"
 WANG = rid("11010519900101123")
 
 
@@ -29,7 +29,6 @@ def code_for(secret_text: str) -> str:
 
 @pytest.fixture
 def resident(transactional_db, world):
-    last_line("create_staff", "worker_a", "--role", "community_worker", "--org", "CA", "--password", PASSWORD)
     t = now()
     world.person(WANG, name="王小明", community="CA")
     world.feed(

@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 
 from apps.people.identity import resident_id_check_char
-from tests.api.helpers import client
 
 from .helpers import broker_use, real_broker
 
@@ -83,13 +82,12 @@ def assert_transitions_once(expected: dict[int, tuple[str, list[int]]]) -> None:
 
 
 @pytest.fixture
-def partner():
-    """API clients of a feeds partner and of a status gateway."""
-    from apps.accounts.services import partner_upsert
+def partner(personas):
+    """API clients of a feeds partner and of a partner that also looks statuses and restrictions up."""
 
     class Partner:
-        feeds = client(partner_upsert(name="fault-feeds", scopes=["feeds"])[1])
-        gate = client(partner_upsert(name="fault-gate", scopes=["status", "restrictions"])[1])
+        feeds = personas.client("feeds-partner")
+        gate = personas.client("all-scopes")
 
     return Partner
 

@@ -1,27 +1,17 @@
-"""The seeded world the API fuzzer works in: every persona with a token, a few persons with
-popups, an order, an appeal, a registration and a hotel stay, built once per module inside a
-transaction that is rolled back afterwards (each test's own changes roll back to it)."""
+"""The seeded world the API fuzzer works in: a persona of every role (tests/personas.py) and a
+partner with every scope, each with a token, a few persons with popups, an order, an appeal, a
+registration and a hotel stay, built once per module inside a transaction that is rolled back
+afterwards (each test's own changes roll back to it)."""
 
-import io
 from dataclasses import dataclass, field
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 
-from tests.api.helpers import (
-    BORDER_COUNTY,
-    CHAOYANG,
-    RISK_COUNTY,
-    at,
-    client,
-    iso,
-    last_line,
-    rid,
-    stay,
-)
+from tests.api.helpers import BORDER_COUNTY, RISK_COUNTY, at, client, iso, rid, stay
+from tests.personas import Personas
 
 # The instant the world is built at; the fuzz runs an hour later, with the clock ticking.
 BUILT_AT = at(2021, 8, 16, 9)
@@ -50,28 +40,19 @@ def _ok(response, *codes):
 
 def _build() -> FuzzWorld:
     w = FuzzWorld()
-    call_command("load_areas", stdout=io.StringIO())
-    for args in (
-        ("D105", "--kind", "district", "--name", "朝阳区", "--area", CHAOYANG),
-        ("CA", "--kind", "community", "--name", "水岸家园社区", "--parent", "D105", "--area", CHAOYANG),
-        ("CB", "--kind", "community", "--name", "另一社区", "--parent", "D105", "--area", CHAOYANG),
-        ("H1", "--kind", "hotel", "--name", "测试酒店", "--parent", "D105", "--area", CHAOYANG),
-        ("TB105", "--kind", "tourism_bureau", "--name", "朝阳区文旅局", "--area", CHAOYANG),
-        ("HL12345", "--kind", "hotline", "--name", "12345"),
-        ("CDC", "--kind", "cdc", "--name", "市疾控"),
+    cast = Personas()
+    w.tokens["partner"] = cast.token("all-scopes")
+    for name, persona in (
+        ("cdc", "cdc_1"),
+        ("worker", "worker_a"),
+        ("hotel", "hotel_1"),
+        ("officer", "officer_1"),
+        ("hotline", "op_1"),
+        ("policy", "policy_1"),
+        ("auditor", "auditor_1"),
     ):
-        last_line("create_org", *args)
-    w.tokens["partner"] = last_line("create_partner", "fuzz-partner", "--scopes", "feeds,status,restrictions")
-    for name, role, org in (
-        ("cdc", "cdc_officer", "CDC"),
-        ("worker", "community_worker", "CA"),
-        ("hotel", "hotel_staff", "H1"),
-        ("officer", "tourism_officer", "TB105"),
-        ("hotline", "hotline_operator", "HL12345"),
-        ("policy", "policy_admin", "CDC"),
-        ("auditor", "auditor", "CDC"),
-    ):
-        w.tokens[name] = last_line("create_staff", f"fuzz_{name}", "--role", role, "--org", org)
+        w.tokens[name] = cast.token(persona)
+    cast.build("CB")
     partner, cdc, hotel, hotline, policy = (
         client(w.tokens[k]) for k in ("partner", "cdc", "hotel", "hotline", "policy")
     )

@@ -9,7 +9,7 @@ import time_machine
 
 from apps.audit.models import AuditEvent
 from apps.people.models import Person, Phone
-from tests.api.helpers import RISK_CITY, RISK_COUNTY, at, client, iso, last_line, rid
+from tests.api.helpers import RISK_CITY, RISK_COUNTY, at, iso, rid
 
 IDN = rid("11010519900101123")
 STRANGER = rid("11010519851212001")
@@ -19,8 +19,7 @@ PHONE = "13800000042"
 @pytest.fixture
 def w(world):
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        last_line("create_org", "HL12345", "--kind", "hotline", "--name", "12345")
-        world.hotline = client(last_line("create_staff", "op_1", "--role", "hotline_operator", "--org", "HL12345"))
+        world.hotline = world.personas.client("op_1")
         world.ref = world.person(IDN, community="CA")
     return world
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from apps.status.models import PersonStatus, StatusTransition
-from tests.api.helpers import BORDER_COUNTY, RISK_COUNTY, at, client, iso, last_line, rid, stay
+from tests.api.helpers import BORDER_COUNTY, RISK_COUNTY, at, iso, rid, stay
 
 FLAGGED = [rid(f"32100319850101{i:03d}") for i in range(1, 6)]
 GREEN = rid("11010519900101123")
@@ -37,8 +37,7 @@ def read_all(c, **params):
 
 @pytest.fixture
 def rail(world):
-    with time_machine.travel(at(2021, 7, 1, 9), tick=False):
-        world.rail = client(last_line("create_partner", "rail", "--scopes", "restrictions"))
+    world.rail = world.personas.client("rail")
     with time_machine.travel(at(2021, 8, 16, 9), tick=False):
         world.refs = {idn: world.person(idn) for idn in [*FLAGGED, GREEN]}
         world.feed(
@@ -106,8 +105,7 @@ def test_a_person_who_turned_green_and_back_is_only_restricted(rail):
 
 
 def test_a_status_that_changed_with_the_clock_is_brought_up_to_date_before_the_feed_answers(world):
-    with time_machine.travel(at(2021, 7, 1, 9), tick=False):
-        rail = client(last_line("create_partner", "rail", "--scopes", "restrictions"))
+    rail = world.personas.client("rail")
     idn = FLAGGED[0]
     with time_machine.travel(at(2021, 8, 1, 9), tick=False):
         world.person(idn)

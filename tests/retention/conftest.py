@@ -1,15 +1,12 @@
-"""Builders for the retention tests: a loaded country, persons with phones, telecom stays fed in
-through the stays feed (one batch each, so each has its own raw payload), and the edges of each
-retention window at a fixed `NOW`."""
+"""Builders for the retention tests: persons with phones, telecom stays fed in through the stays
+feed (one batch each, so each has its own raw payload), and the edges of each retention window at
+a fixed `NOW`. (The country's divisions are loaded once per test database: tests/conftest.py.)"""
 
 import datetime as dt
-import io
 import os
 
 import pytest
-import time_machine
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 
 from apps.evidence.models import Stay
@@ -37,12 +34,6 @@ def is_postgres() -> bool:
 def rid(n: int) -> str:
     first17 = f"11010519900101{n:03d}"
     return first17 + resident_id_check_char(first17)
-
-
-@pytest.fixture
-def areas(db):
-    with time_machine.travel(at(2021, 1, 1), tick=False):
-        call_command("load_areas", stdout=io.StringIO())
 
 
 def make_person(n: int, *phones: PhoneInput):

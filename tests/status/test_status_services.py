@@ -1,11 +1,8 @@
 """The materialised status: refresh, read-repair, fan-out, sweep, transitions and episodes."""
 
 import datetime as dt
-import io
 
-import pytest
 import time_machine
-from django.core.management import call_command
 
 from apps.evidence.services import feed_ingest
 from apps.people.identity import resident_id_check_char
@@ -18,11 +15,6 @@ from tests.api.helpers import at
 
 def rid(first17: str) -> str:
     return first17 + resident_id_check_char(first17)
-
-
-@pytest.fixture
-def areas(db):
-    call_command("load_areas", stdout=io.StringIO())
 
 
 def make_person(n: int, phone: str | None = None):
