@@ -64,3 +64,4 @@ class DecisionKind(models.TextChoices):
 
 
 AUDITOR_DECISIONS = (DecisionKind.CONFIRMED, DecisionKind.REFERRED)
+AUDITOR_DECISION_CHOICES = [(k.value, k.label) for k in AUDITOR_DECISIONS]

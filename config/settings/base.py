@@ -338,7 +338,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A status's state, in every answer that carries a status (the look-up, the hotline's actions).
-    "ENUM_NAME_OVERRIDES": {"StatusStateEnum": ["green", "popup", "yellow", "red"]},
+    "ENUM_NAME_OVERRIDES": {
+        "StatusStateEnum": ["green", "popup", "yellow", "red"],
+        "ReviewDecisionKindEnum": "apps.reviews.choices.AUDITOR_DECISION_CHOICES",
+    },
 }
 
 # Celery: with no broker configured, tasks run eagerly in-process (the embedded default).

@@ -13,7 +13,7 @@ from apps.accounts.access import ACTION_ROLES
 from apps.core.api import BaseAPIView, error_responses
 
 from .. import selectors, services
-from ..choices import AUDITOR_DECISIONS, FindingCode, ReviewStatus
+from ..choices import AUDITOR_DECISION_CHOICES, FindingCode, ReviewStatus
 
 DECISION = inline_serializer(
     "ReviewDecision",
@@ -64,12 +64,12 @@ REVIEWS_PAGE = inline_serializer(
 )
 
 
-class DecisionSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in AUDITOR_DECISIONS])
+class ReviewDecisionInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AUDITOR_DECISION_CHOICES)
     reason = serializers.CharField(max_length=2000)
 
 
-class CloseSerializer(serializers.Serializer):
+class ReferralCloseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
@@ -133,9 +133,9 @@ class ReleaseReviewsView(BaseAPIView):
 class ReleaseReviewDecisionView(BaseAPIView):
     allowed_roles = ACTION_ROLES["release_review.decide"]
 
-    @extend_schema(request=DecisionSerializer, responses={200: REVIEW, **error_responses(409)})
+    @extend_schema(request=ReviewDecisionInputSerializer, responses={200: REVIEW, **error_responses(409)})
     def post(self, request, release_id: str):
-        data = DecisionSerializer(data=request.data)
+        data = ReviewDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.review_decide(actor=request.user, release_id=release_id, **data.validated_data)
         return Response(selectors.review_json(selectors.review_get(request.user, release_id)))
@@ -146,9 +146,9 @@ class ReleaseReviewCloseView(BaseAPIView):
 
     allowed_roles = ACTION_ROLES["release_review.close"]
 
-    @extend_schema(request=CloseSerializer, responses={200: REVIEW, **error_responses(409)})
+    @extend_schema(request=ReferralCloseSerializer, responses={200: REVIEW, **error_responses(409)})
     def post(self, request, release_id: str):
-        data = CloseSerializer(data=request.data)
+        data = ReferralCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.review_referral_close(actor=request.user, release_id=release_id, **data.validated_data)
         return Response(selectors.review_json(selectors.review_get(request.user, release_id)))
