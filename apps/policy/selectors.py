@@ -1,36 +1,10 @@
-"""Reads of the policy in force (SPEC §8)."""
+"""Reads of the policy in force (SPEC §8). Its value, `Policy`, is defined in `apps.policy.parameters`,
+which the rules engine imports without loading any model."""
 
 import datetime as dt
-from dataclasses import dataclass, fields
 
 from .models import PolicyVersion
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The parameters of SPEC §8 in force at a moment (defaults when no version is)."""
-
-    lookback_days: int = 14
-    local_case_clear_days: int = 14
-    telecom_min_stay_hours: int = 4
-    inbound_quarantine_days: int = 21
-    popup4_grace_hours: int = 72
-    entry_nat_window_hours: int = 48
-    hotel_nat_validity_days: int = 7
-    phone_unbind_days: int = 14
-    review_burst_per_hour: int = 30  # apps.reviews: the release reviews' parameters
-    working_hours_start: int = 8
-    working_hours_end: int = 20
-    reraised_within_hours: int = 72
-    version_id: int | None = None
-    effective_from: dt.datetime | None = None
-
-    @property
-    def lookback(self) -> dt.timedelta:
-        return dt.timedelta(days=self.lookback_days)
-
-
-POLICY_PARAMETERS = tuple(f.name for f in fields(Policy) if f.name not in ("version_id", "effective_from"))
+from .parameters import POLICY_PARAMETERS, Policy
 
 
 def policy_at(t: dt.datetime) -> Policy:

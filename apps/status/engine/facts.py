@@ -4,7 +4,7 @@ the portal learnt it, which is what a release covers (SPEC §5)."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from apps.policy.selectors import Policy
+from apps.policy.parameters import Policy
 
 
 @dataclass(frozen=True)
