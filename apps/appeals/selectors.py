@@ -9,9 +9,16 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.accounts import access
+from apps.areas.choices import AreaLevel
+from apps.areas.models import Area
 from apps.core.clock import local_iso, now
+from apps.evidence.choices import EvidenceOrigin
+from apps.evidence.models import ItineraryDeclaration
+from apps.status.engine.rules import popup3_risk_area as rule3
 from apps.status.engine.rules.common import STAY, when
 from apps.status.presentation import reason_shown
+from apps.status.selectors import person_facts
+from apps.status.services import status_current
 
 from .choices import OPEN_STATES
 from .models import Appeal
@@ -84,9 +91,6 @@ def appeal_declaration_prefix(appeal: Appeal) -> str:
 
 def appeal_declarations(appeal: Appeal):
     """The itineraries recorded on this appeal, newest first, with their places."""
-    from apps.evidence.choices import EvidenceOrigin
-    from apps.evidence.models import ItineraryDeclaration
-
     return (
         ItineraryDeclaration.objects.filter(
             person_id=appeal.person_id,
@@ -166,10 +170,6 @@ def popup3_call_evidence(appeal: Appeal, row=None, *, t: dt.datetime | None = No
     the times overlapping), with the negative NAT confirmed by the operator's checklist instead of
     the entry window; a stay in a risk county (③(a)), an association (③(c)) or anything else must
     go to the community or CDC. Empty when popup ③ is not active."""
-    from apps.status.engine.rules import popup3_risk_area as rule3
-    from apps.status.selectors import person_facts
-    from apps.status.services import status_current
-
     t = t or now()
     if row is None:
         row = status_current(person_id=appeal.person_id)
@@ -254,9 +254,6 @@ def popup3_call_evidence(appeal: Appeal, row=None, *, t: dt.datetime | None = No
 def on_call_counties(evidence: list[CallEvidence]):
     """The counties of the cities of the caller's city-precision stays, to choose from when the
     itinerary is taken down (a city without counties is its own county)."""
-    from apps.areas.choices import AreaLevel
-    from apps.areas.models import Area
-
     cities = {e.area_code for e in evidence if e.on_call and e.area_code}
     if not cities:
         return []

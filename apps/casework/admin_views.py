@@ -30,6 +30,7 @@ from apps.core.errors import NotFoundInJurisdiction, NotPermitted
 from apps.evidence.choices import OrderKind
 from apps.evidence.models import ItineraryDeclaration, ObservationOrder
 from apps.people.models import Person
+from apps.people.services import person_identity_clear
 from apps.status.engine.registry import circled, manual_numbers
 from apps.status.models import Popup
 from apps.status.presentation import STATE_LABEL
@@ -465,8 +466,6 @@ class RevealView(PersonAction):
         self.person = visible_person(self.request.user, ref, "person.reveal")
 
     def perform(self, form) -> TemplateResponse:
-        from apps.people.services import person_identity_clear
-
         person, reason = self.person, form.cleaned_data["reason"]
         lookup_check(self.request.user, "full_identity")
         access_log_record(

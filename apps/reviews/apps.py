@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import doors
+
 
 class ReviewsConfig(AppConfig):
     """The background review of every manual release (SPEC §5): lower layers reach it only through
@@ -11,9 +13,7 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Release reviews")
 
     def ready(self):
-        from apps.core import doors
-
-        from . import selectors, services
+        from . import selectors, services  # models are loaded only now
 
         doors.release_recorded.open(services.reviews_open)
         doors.release_reraised.open(services.reviews_recheck)

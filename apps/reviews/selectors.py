@@ -6,6 +6,7 @@ from django.db.models import Max, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.accounts import access
+from apps.casework.selectors import QueueItem
 from apps.core.clock import local_iso
 from apps.core.errors import NotFoundInJurisdiction
 
@@ -117,8 +118,6 @@ def referred_queue_items(*, user, limit: int):
     the work queue (`apps.casework.selectors.QueueItem`, kind "review", its id the release's), oldest
     referral first, and
     how many there are. Nothing (and no query) for a user who may not close referrals."""
-    from apps.casework.selectors import QueueItem
-
     if not access.may(user, "release_review.close"):
         return [], 0
     referred = ReleaseReview.objects.visible_to(user).filter(referral_open=True)

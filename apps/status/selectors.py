@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from apps.areas.models import Area
-from apps.core.clock import local_date
+from apps.core.clock import local_date, next_local_midnight, now
 from apps.evidence.models import (
     Association,
     HealthEvent,
@@ -25,6 +25,7 @@ from apps.policy.selectors import policy_at
 
 from .engine import facts as f
 from .models import Release
+from .presentation import STATE_COLOUR, STATE_LABEL, needs_policy, popups_shown, reasons_shown
 
 STAY_COLUMNS = (
     "pk",
@@ -258,10 +259,6 @@ def persons_facts(person_ids: list[int], t: dt.datetime) -> dict[int, f.Facts]:
 
 def status_payload(person, row) -> dict:
     """The status of API.md ("Status") from a person and their current status row."""
-    from apps.core.clock import next_local_midnight, now
-
-    from .presentation import STATE_COLOUR, STATE_LABEL, needs_policy, popups_shown, reasons_shown
-
     t = now()
     valid_until = next_local_midnight(t)
     if row.next_change_at is not None:

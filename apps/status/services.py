@@ -15,9 +15,13 @@ from collections.abc import Iterable
 from django.db import connection, transaction
 from django.db.models import Q
 
+from apps.areas.models import Area
 from apps.core import doors
 from apps.core.bulk import rows_insert
 from apps.core.clock import now
+from apps.evidence.models import Stay
+from apps.people.models import Person, Phone
+from apps.policy.selectors import policy_at
 
 from .choices import PopupEnd
 from .engine import StatusResult, evaluate
@@ -281,10 +285,6 @@ def persons_with_stays_in(*, county_codes: Iterable[str], since: dt.datetime):
     """Ids of persons with a stay in any of these counties, or a city-precision stay in a city
     containing one of them, departed at or after `since` (or still there) — directly or through a
     phone number. Set-based over the indexed stays; never a loop over persons."""
-    from apps.areas.models import Area
-    from apps.evidence.models import Stay
-    from apps.people.models import Phone
-
     codes = list(county_codes)
     city_codes = Area.objects.filter(code__in=codes).values("city_id")
     in_area = Q(area_id__in=codes, precision="county") | Q(area_id__in=city_codes, precision="city")
@@ -294,16 +294,12 @@ def persons_with_stays_in(*, county_codes: Iterable[str], since: dt.datetime):
     via_phone = Phone.objects.filter(number_hash__in=stays.exclude(phone_hash="").values("phone_hash")).values(
         "person_id"
     )
-    from apps.people.models import Person
-
     return Person.objects.filter(Q(pk__in=direct) | Q(pk__in=via_phone)).values_list("pk", flat=True)
 
 
 def status_fanout_areas(*, county_codes: list[str]) -> int:
     """A designation, local-case report or border-port change: mark every person who may be
     affected and schedule their recomputation in chunks. Returns how many were marked."""
-    from apps.policy.selectors import policy_at
-
     t = now()
     since = t - policy_at(t).lookback
     affected = persons_with_stays_in(county_codes=county_codes, since=since)
@@ -341,8 +337,6 @@ def status_sweep(*, limit: int = 100_000) -> int:
 
 def status_recompute_all(*, batch: int = CHUNK) -> int:
     """Compute every person's status (after a bulk load such as the demo). Chunked by id."""
-    from apps.people.models import Person
-
     count = 0
     last = 0
     while True:

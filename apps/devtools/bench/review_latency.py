@@ -14,8 +14,12 @@ import urllib.request
 
 from django.db import connection
 
+from apps.accounts.choices import Role
+from apps.accounts.services import staff_upsert
 from apps.devtools.bench import infra
 from apps.devtools.bench.load import percentile_ms
+from apps.devtools.demo import CDC_CODE
+from apps.status.models import Popup
 
 BENCH_REVIEWER = "bench_reviews_cdc"
 TARGET_MS = 50.0
@@ -53,11 +57,6 @@ def _last_release_id() -> int:
 
 
 def reviews(ctx) -> dict:
-    from apps.accounts.choices import Role
-    from apps.accounts.services import staff_upsert
-    from apps.devtools.demo import CDC_CODE
-    from apps.status.models import Popup
-
     samples = ctx.settings.review_samples
     _user, token = staff_upsert(username=BENCH_REVIEWER, role=Role.CDC_OFFICER, org_code=CDC_CODE)
     episodes = list(Popup.objects.filter(ended_at__isnull=True).values_list("pk", "person_id")[: samples * 3])

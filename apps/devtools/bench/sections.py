@@ -23,18 +23,28 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Count, Max
 
+from apps.accounts.choices import Role
 from apps.accounts.models import User
-from apps.accounts.services import partner_upsert
+from apps.accounts.services import partner_upsert, staff_upsert
 from apps.areas.models import Area
+from apps.audit import chain
+from apps.audit import services as audit_services  # its audit_seal, not the section's below
+from apps.audit.models import AccessLog, AuditCheckpoint, AuditLeaf
+from apps.core.bulk import rows_insert_with_history, tables_analyze
 from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
 from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
-from apps.devtools.demo import ADMIN_USERNAME, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
+from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
 from apps.evidence.models import Stay
 from apps.evidence.services import content_hash
 from apps.people.models import Person, Phone
+from apps.policy.models import RiskDesignation
+from apps.policy.selectors import policy_at
+from apps.policy.services import risk_designation_publish
+from apps.status.models import PersonStatus
+from apps.status.services import CHUNK, persons_with_stays_in, status_refresh_many, status_sweep
 
 FANOUT_COUNTY = "410105"  # 郑州 金水区: no generated stay goes to 郑州, so its 10% are the bench's own
 FANOUT_SHARE = 0.10
@@ -369,8 +379,6 @@ def ingest(ctx: Context) -> dict:
 def statuses_settle() -> int:
     """Recompute every status that is dirty or due (eagerly, in this process), so the next section
     starts from fresh rows. Returns how many were recomputed."""
-    from apps.status.services import status_sweep
-
     total = 0
     while True:
         done = status_sweep(limit=100_000)
@@ -386,9 +394,6 @@ def _fanout_stays_ensure(ctx: Context, county: str) -> int:
     """A stay in `county` in the look-back window for a random 10% of persons (most left a few
     days ago, a tenth are still there), written once; their statuses are recomputed. Returns how
     many persons have one."""
-    from apps.core.bulk import rows_insert_with_history, tables_analyze
-    from apps.status.services import CHUNK, status_refresh_many
-
     existing = Stay.objects.filter(external_id__startswith="bench-fanout-").values("person_id").distinct().count()
     if existing:
         return existing
@@ -452,12 +457,6 @@ WHERE ps.person_id = affected.person_id
 
 
 def fanout(ctx: Context) -> dict:
-    from apps.policy.models import RiskDesignation
-    from apps.policy.selectors import policy_at
-    from apps.policy.services import risk_designation_publish
-    from apps.status.models import PersonStatus
-    from apps.status.services import persons_with_stays_in
-
     county = Area.objects.get(code=FANOUT_COUNTY)
     stayed = _fanout_stays_ensure(ctx, county.code)
     statuses_settle()
@@ -512,9 +511,6 @@ def fanout(ctx: Context) -> dict:
 
 
 def sweep(ctx: Context) -> dict:
-    from apps.status.models import PersonStatus
-    from apps.status.services import status_sweep
-
     statuses_settle()
     total = PersonStatus.objects.count()
     results = {}
@@ -669,11 +665,9 @@ SEAL_EVERY_SECONDS = 0.25  # the concurrent sealer's pace: far busier than the b
 def _audit_catch_up() -> int:
     """Seal whatever the earlier sections and runs left unsealed (in this process), so the
     concurrent sealer only has what the measured look-ups write."""
-    from apps.audit.services import audit_seal
-
     total = 0
     while True:
-        result = audit_seal(wait=5)
+        result = audit_services.audit_seal(wait=5)
         if result is None:
             return total
         total += result.count
@@ -683,8 +677,6 @@ def _audit_catch_up() -> int:
 
 def _unsealed_lookups() -> tuple[int, float]:
     """How many access-log rows are not sealed yet, and how old the oldest of them is (seconds)."""
-    from apps.audit.models import AccessLog, AuditLeaf
-
     head = AuditLeaf.objects.filter(source="access").aggregate(m=Max("row_id"))["m"] or 0
     rows = AccessLog.objects.filter(pk__gt=head)
     oldest = rows.order_by("pk").values_list("at", flat=True).first()
@@ -693,8 +685,6 @@ def _unsealed_lookups() -> tuple[int, float]:
 
 def _sealer_start(timeout: float = 60.0) -> infra.Process:
     """`manage.py audit_seal --every` in a process of its own, once it has sealed a first time."""
-    from apps.audit.models import AuditCheckpoint
-
     before = AuditCheckpoint.objects.count()
     args = [sys.executable, str(infra.ROOT / "manage.py"), "audit_seal", "--every", str(SEAL_EVERY_SECONDS)]
     sealer = infra.Process(args, infra.server_env(), "sealer", quiet=True)
@@ -712,12 +702,6 @@ def audit_seal(ctx: Context) -> dict:
     writing an access-log row) with the audit's sealer running beside them (`manage.py audit_seal
     --every 0.25`, its own process) and without, the two alternating round by round; then the
     whole audit verified (`audit_verify`'s walk)."""
-    from apps.accounts.choices import Role
-    from apps.accounts.services import staff_upsert
-    from apps.audit import chain
-    from apps.audit.models import AuditLeaf
-    from apps.devtools.demo import CDC_CODE
-
     s = ctx.settings
     _user, token = staff_upsert(username=BENCH_STAFF, role=Role.CDC_OFFICER, org_code=CDC_CODE)
     refs = dict(Person.objects.filter(pk__in=[pk for pk, _n in ctx.people]).values_list("pk", "ref"))
