@@ -6,6 +6,7 @@ neither side of it), that every app of the project is placed in the layers, and 
 apps/core/doors.py is opened once the apps are ready (a lower layer calling a door nobody opened
 raises, so a door without its opener is a broken feature, found here rather than in production)."""
 
+import ast
 import tomllib
 from pathlib import Path
 
@@ -48,6 +49,35 @@ def test_every_module_of_an_app_is_an_interface_or_a_checked_non_interface():
         "add each to the `interfaces` contract of pyproject.toml: to forbidden_modules if it is an "
         "interface (admin, API, template tags), else to source_modules"
     )
+
+
+def _imported(node) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module]
+    return []  # a relative import stays inside its app
+
+
+def test_no_import_inside_a_function_reaches_another_app():
+    """An import inside a function hid the edges that pointed up (issue 13): evidence and policy
+    into status, casework and appeals into each other, core's admin into four apps. The linter
+    now sees those too, but an edge is read at the top of a module, so every import of another
+    app is there (a lower layer that must reach a higher one calls a door)."""
+    hidden = []
+    for path in sorted((ROOT / "apps").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        app = path.relative_to(ROOT / "apps").parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                for name in _imported(inner):
+                    parts = name.split(".")
+                    if parts[0] == "apps" and len(parts) > 1 and parts[1] != app:
+                        hidden.append(f"{path.relative_to(ROOT)}:{inner.lineno} {name}")
+    assert sorted(set(hidden)) == []
 
 
 def test_every_app_of_the_project_has_its_layer():
