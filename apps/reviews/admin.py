@@ -1,32 +1,27 @@
 """The auditors' review queue in the admin (SPEC §5): every release's review, filtered by status,
 finding, whether it awaits a decision, who released and when; a flagged review is confirmed or
 referred to the CDC with a reason (one at a time from its page, or the selected ones at once), and
-a CDC officer closes a referral once handled. Each is a service call (`apps.reviews.services`);
-nothing here writes a row. The release's own page shows its review (an inline added to the
+a CDC officer closes a referral once handled — the screens of `admin_views.py`, each a service
+call (`apps.reviews.services`); nothing here writes a row. The release's own page shows its review (an inline added to the
 release admin here, so the status app's admin needs nothing of this one)."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from apps.accounts import access
 from apps.accounts.models import User
 from apps.core.admin import BaseAdmin, ReadOnlyInline, ViewOnlyMixin, pretty_json
-from apps.core.admin_actions import ActionView, Done, admin_action, error_text
-from apps.core.errors import DomainError
+from apps.core.admin_actions import admin_action
 from apps.status.models import Release
 
-from . import services
-from .choices import AUDITOR_DECISIONS, DecisionKind, FindingCode
+from .admin_views import MAX_SELECTED, ReferralCloseView, ReviewDecideView, decisions_html, findings_html
+from .choices import DecisionKind, FindingCode
 from .models import ReleaseReview, ReviewDecision
-from .selectors import decisions_of, finding_message
-
-MAX_SELECTED = 200  # reviews decided at once from the list
+from .selectors import decisions_of
 
 
 class FindingCodeFilter(admin.SimpleListFilter):
@@ -54,41 +49,6 @@ class ReleasedByFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(release__actor__username=self.value())
         return queryset
-
-
-def _findings_html(review: ReleaseReview):
-    if not review.findings:
-        return "-"
-    return format_html(
-        "<ul class='review-findings'>{}</ul>",
-        format_html_join(
-            "",
-            "<li data-code='{}'><strong>{}</strong>: {} <span class='quiet'>{}</span></li>",
-            (
-                (
-                    f["code"],
-                    FindingCode(f["code"]).label if f["code"] in FindingCode.values else f["code"],
-                    finding_message(f),
-                    ", ".join(f"{e['kind']} #{e['id']}" for e in f.get("evidence", [])),
-                )
-                for f in review.findings
-            ),
-        ),
-    )
-
-
-def _decisions_html(review: ReleaseReview):
-    decisions = list(review.decisions.select_related("actor").order_by("at", "pk"))
-    if not decisions:
-        return "-"
-    return format_html(
-        "<ul class='review-decisions'>{}</ul>",
-        format_html_join(
-            "",
-            "<li data-kind='{}'>{} · {} · {:%Y-%m-%d %H:%M} · {}</li>",
-            ((d.kind, d.get_kind_display(), d.actor.get_username(), d.at, d.reason) for d in decisions),
-        ),
-    )
 
 
 @admin.register(ReleaseReview)
@@ -178,11 +138,11 @@ class ReleaseReviewAdmin(ViewOnlyMixin, BaseAdmin):
 
     @admin.display(description=_("findings"))
     def findings_display(self, obj):
-        return _findings_html(obj)
+        return findings_html(obj)
 
     @admin.display(description=_("decisions"))
     def decisions_display(self, obj):
-        return _decisions_html(obj)
+        return decisions_html(obj)
 
     @admin.display(description=_("reviewed against"))
     def reviewed_against_display(self, obj):
@@ -196,8 +156,6 @@ class ReleaseReviewAdmin(ViewOnlyMixin, BaseAdmin):
         if not ids:
             self.message_user(request, _("None of the selected reviews awaits a decision."), messages.WARNING)
             return None
-        from django.shortcuts import redirect
-
         return redirect(
             reverse("admin:reviews_releasereview_decide") + "?" + urlencode({"ids": ",".join(map(str, ids))})
         )
@@ -246,116 +204,6 @@ class ReviewDecisionAdmin(ViewOnlyMixin, BaseAdmin):
         return access.may(request.user, "release_review.view")
 
 
-# --- the decision screens ------------------------------------------------------------------------
-
-
-class DecisionForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[(k.value, k.label) for k in AUDITOR_DECISIONS],
-        widget=forms.RadioSelect,
-    )
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    ids = forms.CharField(widget=forms.HiddenInput, required=False)
-
-
-class CloseForm(forms.Form):
-    reason = forms.CharField(label=_("What the CDC did"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-
-
-class ReviewDecideView(ActionView):
-    """Confirm the selected flagged reviews, or refer them to the CDC, with one reason: one
-    decision and one audit event each. A review decided meanwhile is reported, not decided twice."""
-
-    form_class = DecisionForm
-    template_name = "reviews/admin/decide.html"
-    title = _("Decide release reviews")
-
-    def load(self, **kwargs):
-        access.require(self.request.user, "release_review.decide")
-        raw = self.request.POST.get("ids") or self.request.GET.get("ids") or ""
-        ids = [int(x) for x in raw.split(",") if x.strip().isdigit()][:MAX_SELECTED]
-        self.reviews = list(
-            access.visible_to(self.request.user, ReleaseReview.objects.all())
-            .filter(pk__in=ids)
-            .select_related("release", "release__person", "release__actor")
-            .order_by("pk")
-        )
-        if not self.reviews:
-            from apps.core.errors import NotFoundInJurisdiction
-
-            raise NotFoundInJurisdiction(_("No such release review."))
-        return None
-
-    def get_form(self):
-        form = super().get_form()
-        if not form.is_bound:
-            form.initial["ids"] = ",".join(str(r.pk) for r in self.reviews)
-        return form
-
-    def perform(self, form):
-        kind, reason = form.cleaned_data["kind"], form.cleaned_data["reason"]
-        user = self.request.user
-        if len(self.reviews) == 1:  # one review: the service's refusal goes on the form
-            services.review_decide(actor=user, release_id=self.reviews[0].pk, kind=kind, reason=reason)
-            return Done(_("Review of release #%(id)s decided.") % {"id": self.reviews[0].pk}, url=self._back())
-        done, refused = 0, []
-        for review in self.reviews:
-            try:
-                services.review_decide(actor=user, release_id=review.pk, kind=kind, reason=reason)
-                done += 1
-            except (DomainError, ValidationError) as exc:
-                refused.append(f"#{review.pk}: {error_text(exc)}")
-        also = ((messages.WARNING, "; ".join(refused)),) if refused else ()
-        message = ngettext("%(count)d review decided.", "%(count)d reviews decided.", done) % {"count": done}
-        return Done(message, url=self._back(), level=messages.SUCCESS if done else messages.WARNING, also=also)
-
-    def _back(self) -> str:
-        if len(self.reviews) == 1:
-            return reverse("admin:reviews_releasereview_change", args=[self.reviews[0].pk])
-        return reverse("admin:reviews_releasereview_changelist")
-
-    def get_context_data(self, form):
-        rows = [{"review": r, "findings": _findings_html(r)} for r in self.reviews]
-        return {**super().get_context_data(form), "rows": rows, "back_url": self._back(), "decide": True}
-
-
-class ReferralCloseView(ActionView):
-    """A CDC officer closes a referred review, saying what was done."""
-
-    form_class = CloseForm
-    template_name = "reviews/admin/decide.html"
-    title = _("Close a referred release review")
-
-    def load(self, release_id: int):
-        access.require(self.request.user, "release_review.close")
-        self.review = (
-            access.visible_to(self.request.user, ReleaseReview.objects.all())
-            .select_related("release", "release__person", "release__actor")
-            .filter(pk=release_id)
-            .first()
-        )
-        if self.review is None:
-            from apps.core.errors import NotFoundInJurisdiction
-
-            raise NotFoundInJurisdiction(_("No such release review."))
-        return None
-
-    def perform(self, form):
-        services.review_referral_close(
-            actor=self.request.user, release_id=self.review.pk, reason=form.cleaned_data["reason"]
-        )
-        return Done(_("Referral of release #%(id)s closed.") % {"id": self.review.pk}, url=self._back())
-
-    def _back(self) -> str:
-        return reverse("admin:reviews_releasereview_change", args=[self.review.pk])
-
-    def get_context_data(self, form):
-        decision, _closed = decisions_of(self.review)
-        rows = [{"review": self.review, "findings": _findings_html(self.review), "decision": decision}]
-        return {**super().get_context_data(form), "rows": rows, "back_url": self._back(), "decide": False}
-
-
 # --- the release's own page shows its review -------------------------------------------------------
 
 
@@ -378,7 +226,7 @@ class ReleaseReviewInline(ReadOnlyInline):
 
     @admin.display(description=_("findings"))
     def findings_display(self, obj):
-        return _findings_html(obj)
+        return findings_html(obj)
 
     @admin.display(description=_("decision"))
     def decision_display(self, obj):

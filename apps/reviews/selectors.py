@@ -84,14 +84,24 @@ def _reviews(user) -> QuerySet:
     )
 
 
+MAX_ID = 2**63 - 1  # a bigint: an id past it is no row's (and overflows SQLite's driver)
+
+
+def release_pk(value) -> int:
+    """A release id from a path or a form, or 404: not a number, or no id a row can have."""
+    try:
+        pk = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise NotFoundInJurisdiction(_("No such release review.")) from None
+    if not 0 < pk <= MAX_ID:
+        raise NotFoundInJurisdiction(_("No such release review."))
+    return pk
+
+
 def review_get(user, release_id) -> ReleaseReview:
     """The review of one release, 404 when there is none the user may see."""
     access.require(user, "release_review.view")
-    try:
-        pk = int(release_id)
-    except (TypeError, ValueError):
-        raise NotFoundInJurisdiction(_("No such release review.")) from None
-    review = _reviews(user).filter(release_id=pk).first()
+    review = _reviews(user).filter(release_id=release_pk(release_id)).first()
     if review is None:
         raise NotFoundInJurisdiction(_("No such release review."))
     return review

@@ -12,6 +12,7 @@
   each an append-only `ReviewDecision` and an audit event.
 """
 
+import datetime as dt
 import functools
 import logging
 from collections.abc import Iterable
@@ -30,6 +31,7 @@ from apps.status.models import Release
 from .checks import findings_of, subject_build
 from .choices import AUDITOR_DECISIONS, DecisionKind, ReviewStatus
 from .models import ReleaseReview, ReviewDecision
+from .selectors import release_pk
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +88,6 @@ def reviews_enqueue(release_ids: list[int]) -> None:
 def reviews_sweep(*, grace_seconds: int = 60, limit: int = 10_000) -> int:
     """Send again the reviews due for longer than `grace_seconds` (a task lost with the broker, a
     worker that died and whose message expired). Runs are idempotent, so a duplicate is harmless."""
-    import datetime as dt
-
     cutoff = now() - dt.timedelta(seconds=grace_seconds)
     ids = list(
         ReleaseReview.objects.filter(due_since__lte=cutoff)
@@ -181,10 +181,7 @@ def release_review_run(*, release_id: int) -> ReleaseReview | None:
 
 
 def _review_for(actor, release_id) -> ReleaseReview:
-    try:
-        pk = int(release_id)
-    except (TypeError, ValueError):
-        raise NotFoundInJurisdiction(_("No such release review.")) from None
+    pk = release_pk(release_id)
     review = (
         ReleaseReview.objects.visible_to(actor)
         .select_for_update(of=("self",))

@@ -340,6 +340,8 @@ SPECTACULAR_SETTINGS = {
     # A status's state, in every answer that carries a status (the look-up, the hotline's actions).
     "ENUM_NAME_OVERRIDES": {
         "StatusStateEnum": ["green", "popup", "yellow", "red"],
+        # Two choice sets of fields named `kind`: an observation order's keeps its name.
+        "KindEnum": "apps.evidence.choices.OrderKind",
         "ReviewDecisionKindEnum": "apps.reviews.choices.AUDITOR_DECISION_CHOICES",
     },
 }

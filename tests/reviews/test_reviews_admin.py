@@ -69,6 +69,9 @@ def test_no_one_but_auditors_and_the_cdc_opens_the_queue(two):
         assert c.get(LIST).status_code == 403, username
         assert c.get(reverse("admin:reviews_releasereview_change", args=[flagged.pk])).status_code in (302, 403)
         assert c.get(reverse("admin:reviews_releasereview_decide"), {"ids": flagged.pk}).status_code == 403
+    assert (
+        logged_in("auditor_1").get(reverse("admin:reviews_releasereview_decide"), {"ids": "9" * 40}).status_code == 404
+    )
 
 
 def test_an_auditor_refers_a_review_with_a_reason_and_the_cdc_closes_it_from_its_queue(two):

@@ -70,6 +70,9 @@ def test_a_pending_review_and_an_unknown_release(case):
     assert (body["status"], body["reviewed_at"], body["findings"]) == ("pending", None, [])
     assert case.world.auditor.get("/api/v1/releases/999999/review/").status_code == 404
     assert case.world.auditor.get("/api/v1/releases/abc/review/").status_code == 404
+    assert case.world.auditor.get(f"/api/v1/releases/{'9' * 40}/review/").status_code == 404
+    r = case.world.auditor.post(f"/api/v1/releases/{'9' * 40}/review/decision/", {"kind": "confirmed", "reason": "x"})
+    assert r.status_code == 404
 
 
 def test_the_queue_lists_flagged_reviews_paginated_for_auditors_only(flagged):
