@@ -84,12 +84,18 @@ def test_the_country_is_loaded_in_a_test_that_rolls_back(db):
     assert Area.objects.count() == divisions_in_file()
 
 
+# pytest-django runs the transactional tests after the others, in the order of the file: the flush
+# at the end of the first empties every table, and the divisions are loaded again for the second.
+
+
 @pytest.mark.django_db(transaction=True)
-def test_the_country_is_loaded_in_a_transactional_test(personas):
+def test_a_transactional_test_sees_the_country_and_commits_a_persona(personas):
     assert Area.objects.count() == divisions_in_file()
     personas.build("worker_a")
+    assert User.objects.filter(username="worker_a").exists()
 
 
-def test_after_a_transactional_test_the_country_is_back_and_its_rows_are_gone(db):
+@pytest.mark.django_db(transaction=True)
+def test_after_a_transactional_test_the_country_is_back_and_its_rows_are_gone():
     assert Area.objects.count() == divisions_in_file()
     assert not User.objects.exists() and not Organisation.objects.exists() and not ApiToken.objects.exists()
