@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import AppendOnlyMixin, BaseAdmin, BigTableMixin, pretty_json
 from apps.core.clock import LOCAL_TZ, now
-from apps.people.admin import PersonIdSearchMixin
 from apps.core.exports import csv_response
+from apps.people.admin import PersonIdSearchMixin
 
 from .choices import AuditKind
-from .models import AccessLog, AuditEvent
+from .models import AccessLog, AuditCheckpoint, AuditEvent, AuditLeaf, AuditLeafPurge
 from .services import audit_event_record
 
 # At most this many rows an export: narrow the list (date, kind, person) for more.
@@ -198,3 +198,29 @@ class AccessLogAdmin(PersonIdSearchMixin, AppendOnlyMixin, BigTableMixin, BaseAd
             [str(_("at")), str(_("actor")), str(_("person")), str(_("via")), str(_("why"))],
             lambda a: [a.at.astimezone(LOCAL_TZ).isoformat(), a.actor.username, _person(a.person), a.via, a.why],
         )
+
+
+# --- the sealed audit (apps.audit.chain): digests, ids and signatures, nothing personal -------------
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(AppendOnlyMixin, BigTableMixin, BaseAdmin):
+    list_display = ("size", "at", "root", "kid")
+    fields = ("size", "at", "root", "signature", "kid")
+    readonly_fields = fields
+
+
+@admin.register(AuditLeaf)
+class AuditLeafAdmin(AppendOnlyMixin, BigTableMixin, BaseAdmin):
+    list_display = ("seq", "source", "row_id", "at", "leaf_hash")
+    list_filter = ("source",)
+    fields = ("seq", "source", "row_id", "at", "digest", "leaf_hash")
+    readonly_fields = fields
+
+
+@admin.register(AuditLeafPurge)
+class AuditLeafPurgeAdmin(AppendOnlyMixin, BigTableMixin, BaseAdmin):
+    list_display = ("leaf", "purged_at")
+    fields = ("leaf", "purged_at")
+    readonly_fields = fields
+    list_select_related = ("leaf",)

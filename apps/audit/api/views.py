@@ -77,8 +77,11 @@ CHECKPOINT = inline_serializer(
 
 
 class CheckpointQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
-    before_size = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=1000, default=100, help_text="at most 1000")
+    # Bounded as every integer the API takes (tests/api/test_bad_input.py): two billion leaves.
+    before_size = serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, required=False, help_text="only checkpoints of fewer leaves (the next page)"
+    )
 
 
 class AuditCheckpointsView(BaseAPIView):
@@ -89,10 +92,7 @@ class AuditCheckpointsView(BaseAPIView):
     allowed_roles = ACTION_ROLES["audit.read"]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", int, description="checkpoints to return, at most 1000 (default 100)"),
-            OpenApiParameter("before_size", int, description="only checkpoints of fewer leaves (the next page)"),
-        ],
+        parameters=[CheckpointQuerySerializer],
         responses={200: CHECKPOINT, **error_responses(400)},
     )
     def get(self, request):
