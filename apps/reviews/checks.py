@@ -12,6 +12,8 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from apps.areas.models import Area
 from apps.casework.models import ItineraryVerification
 from apps.core.clock import LOCAL_TZ, local_iso
@@ -56,6 +58,15 @@ class Subject:
 
     def ids(self, kind: str) -> list[int]:
         return [int(pk) for k, pk in self.evidence if k == kind and str(pk).isdigit()]
+
+    @functools.cached_property
+    def stays(self) -> list[tuple[int, str, str, dt.datetime, dt.datetime | None]]:
+        """The released stays: (id, area, precision, arrived, departed)."""
+        return list(
+            Stay.objects.filter(pk__in=self.ids("stay")).values_list(
+                "pk", "area_id", "precision", "arrived_at", "departed_at"
+            )
+        )
 
     @functools.cached_property
     def exposure(self) -> tuple[dt.datetime, tuple[str, str] | None]:
@@ -109,8 +120,8 @@ def exposure(s: Subject) -> tuple[dt.datetime, tuple[str, str] | None]:
     when still there; an entry; a health event; an association) and which one it is. Without any,
     the start of the look-back window before the release."""
     moments = []
-    for stay in Stay.objects.filter(pk__in=s.ids("stay")).only("pk", "arrived_at", "departed_at"):
-        moments.append((stay.departed_at or stay.arrived_at, ("stay", str(stay.pk))))
+    for pk, _area, _precision, arrived, departed in s.stays:
+        moments.append((departed or arrived, ("stay", str(pk))))
     for model, kind, attr in (
         (InboundArrival, "inbound_arrival", "entered_at"),
         (HealthEvent, "health_event", "occurred_at"),
@@ -170,40 +181,38 @@ def no_commitment_file(s: Subject) -> Finding | None:
 # --- the counties now ------------------------------------------------------------------------------
 
 
-def _counties(s: Subject) -> dict[str, list[tuple[str, str]]]:
-    """The counties the released evidence names, each with the evidence naming it."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    sources = (
-        (Stay.objects.filter(pk__in=s.ids("stay"), precision="county"), "stay"),
-        (RiskDesignation.objects.filter(pk__in=s.ids("designation")), "designation"),
-        (LocalCaseReport.objects.filter(pk__in=s.ids("local_case")), "local_case"),
-        (BorderPortCounty.objects.filter(pk__in=s.ids("border_port")), "border_port"),
-    )
-    for queryset, kind in sources:
-        for pk, code in queryset.values_list("pk", "area_id"):
-            out.setdefault(code, []).append((kind, str(pk)))
-    return out
-
-
 def high_risk_now(s: Subject) -> Finding | None:
-    """A county of the released evidence whose designation in force at the review is high (the
-    latest `effective_from` at or before it, ties: published last, as the engine reads them)."""
-    counties = _counties(s)
-    if not counties:
+    """A county the released evidence names (a county-precision stay's; a designation's, local
+    case report's or border port's) whose designation in force at the review is high (the latest
+    `effective_from` at or before it, ties: published last, as the engine reads them). One query
+    for every county, the evidence's areas read inside it."""
+    stays: dict[str, list[tuple[str, str]]] = {}
+    for pk, area, precision, _arrived, _departed in s.stays:
+        if precision == "county":
+            stays.setdefault(area, []).append(("stay", str(pk)))
+    named = Q(area_id__in=list(stays))
+    for model, kind in (
+        (RiskDesignation, "designation"),
+        (LocalCaseReport, "local_case"),
+        (BorderPortCounty, "border_port"),
+    ):
+        if s.ids(kind):
+            named |= Q(area_id__in=model.objects.filter(pk__in=s.ids(kind)).values("area_id"))
+    if not stays and not any(s.ids(k) for k in ("designation", "local_case", "border_port")):
         return None
     in_force = {}
-    for designation in (
-        RiskDesignation.objects.filter(area_id__in=list(counties), effective_from__lte=s.t)
+    for pk, area, level in (
+        RiskDesignation.objects.filter(named, effective_from__lte=s.t)
         .order_by("area_id", "effective_from", "pk")
-        .only("pk", "area_id", "level")
+        .values_list("pk", "area_id", "level")
     ):
-        in_force[designation.area_id] = designation  # the last one per county wins
-    high = sorted(code for code, d in in_force.items() if d.level == RiskLevel.HIGH)
+        in_force[area] = (pk, level)  # the last one per county wins
+    high = sorted(code for code, (_pk, level) in in_force.items() if level == RiskLevel.HIGH)
     if not high:
         return None
     names = dict(Area.objects.filter(code__in=high).values_list("code", "name"))
-    evidence = [e for code in high for e in counties[code]]
-    evidence += [("designation", str(in_force[code].pk)) for code in high]
+    evidence = [e for code in high for e in stays.get(code, [])]
+    evidence += [("designation", str(in_force[code][0])) for code in high]
     return Finding(
         FindingCode.HIGH_RISK_NOW,
         {"counties": "、".join(f"{names.get(code, '')}（{code}）" for code in high)},

@@ -6,6 +6,8 @@ import pytest
 import time_machine
 
 from apps.audit.models import AuditEvent
+from apps.casework.services import itinerary_verify
+from apps.people.models import Person
 from apps.policy.models import PolicyVersion
 from apps.reviews.models import ReleaseReview
 from apps.reviews.selectors import finding_message
@@ -13,7 +15,7 @@ from apps.reviews.services import reviews_recheck
 from apps.status.models import Popup
 from tests.api.helpers import RISK_COUNTY, at, iso, rid, stay
 
-from .conftest import IDN, RELEASED_AT, codes, lab
+from .conftest import IDN, RELEASED_AT, VERIFIED_AT, codes, lab
 
 
 def test_a_release_with_everything_on_record_is_clean(case):
@@ -123,6 +125,31 @@ def test_a_county_raised_to_high_before_the_review_is_named(case):
     assert RISK_COUNTY in finding["params"]["counties"]
     assert {"kind": "designation", "id": str(designation["id"])} in finding["evidence"]
     assert any(e["kind"] == "stay" for e in finding["evidence"])
+
+
+def test_a_city_stay_is_judged_by_the_county_its_designation_names(case):
+    """A city-precision stay names no county: the county is the released designation's."""
+    from tests.api.helpers import RISK_CITY
+
+    idn = rid("11010519900101289")
+    with time_machine.travel(at(2021, 7, 28, 8), tick=False):
+        ref = case.world.person(idn, community="CA")
+        case.world.feed(
+            "stays", stay(idn, "CITY1", RISK_CITY, iso(2021, 7, 21, 8), iso(2021, 7, 21, 20), precision="city")
+        )
+        case.world.feed("lab-results", lab(idn, "CITY-NAT", at(2021, 7, 23, 8)))
+        assert [p["number"] for p in case.world.status(idn)["popups"]] == [3]
+    person = Person.objects.get(ref=ref)
+    with time_machine.travel(VERIFIED_AT, tick=False):
+        itinerary_verify(actor=case.worker, person=person, note="电话核实行程")
+    [release] = case.release(persons=[person])
+    with time_machine.travel(at(2021, 7, 28, 9), tick=False):
+        high = case.world.designate(RISK_COUNTY, "high", iso(2021, 7, 28, 10, 30))
+    review = case.review(release, at(2021, 7, 28, 10, 30))
+    assert codes(review) == ["high_risk_now"]
+    [finding] = review.findings
+    assert finding["evidence"] == [{"kind": "designation", "id": str(high["id"])}]
+    assert RISK_COUNTY in finding["params"]["counties"]
 
 
 # --- burst ----------------------------------------------------------------------------------------

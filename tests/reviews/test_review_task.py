@@ -117,3 +117,9 @@ def test_a_broker_that_refuses_the_task_does_not_fail_the_release(case, monkeypa
     services.reviews_enqueue([release.pk])
     assert "left due for the sweep" in caplog.text
     assert ReleaseReview.objects.get(pk=release.pk).due_since is not None
+
+
+def test_a_review_reads_the_record_in_a_fixed_number_of_queries(case, django_assert_max_num_queries):
+    [release] = case.release()
+    with django_assert_max_num_queries(12):  # a savepoint, 9 reads, the review and its audit event
+        assert case.review(release).status == "clean"
