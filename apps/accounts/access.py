@@ -485,4 +485,6 @@ ROLE_MODEL_PERMISSIONS: dict[str, frozenset[str]] = {
 ROLE_MODEL_PERMISSIONS[Role.HOTEL_STAFF] |= _perms("view:hotels.currentguest")
 ROLE_MODEL_PERMISSIONS[Role.TOURISM_OFFICER] |= _perms("view:hotels.currentguest,hotels.hoteloverview")
 ROLE_MODEL_PERMISSIONS[Role.AUDITOR] |= _perms("view:reviews.releasereview")
+# The sealed audit (apps.audit.chain): auditors read the signed checkpoints and the leaves they cover.
+ROLE_MODEL_PERMISSIONS[Role.AUDITOR] |= _perms("view:audit.auditcheckpoint,audit.auditleaf,audit.auditleafpurge")
 ROLE_MODEL_PERMISSIONS[Role.CDC_OFFICER] |= _perms("view:reviews.releasereview")
