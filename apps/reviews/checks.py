@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, Exists, Q, Subquery
 
 from apps.areas.models import Area
 from apps.casework.models import ItineraryVerification
@@ -22,7 +22,7 @@ from apps.evidence.models import Association, HealthEvent, InboundArrival, Itine
 from apps.policy.choices import RiskLevel
 from apps.policy.models import BorderPortCounty, LocalCaseReport, RiskDesignation
 from apps.policy.selectors import Policy, policy_at
-from apps.status.models import Popup, Release
+from apps.status.models import Popup, Release, ReleaseAttachment
 
 from .choices import FindingCode
 
@@ -58,6 +58,41 @@ class Subject:
 
     def ids(self, kind: str) -> list[int]:
         return [int(pk) for k, pk in self.evidence if k == kind and str(pk).isdigit()]
+
+    @functools.cached_property
+    def record(self) -> dict:
+        """What the itinerary, letter and burst checks ask of the record, in one query: a
+        verification (or a declaration staff recorded) in the look-back window up to the release,
+        a file attached, and how many persons the actor released in the hour up to it."""
+        r = self.release
+        start = r.created_at - self.policy.lookback
+        window = Release.objects.filter(
+            actor_id=r.actor_id, created_at__gt=r.created_at - BURST_WINDOW, created_at__lte=r.created_at
+        )
+        return (
+            Release.objects.filter(pk=r.pk)
+            .annotate(
+                verified=Exists(
+                    ItineraryVerification.objects.filter(
+                        person_id=r.person_id, verified_at__gte=start, verified_at__lte=r.created_at
+                    )
+                ),
+                declared=Exists(
+                    ItineraryDeclaration.objects.filter(
+                        person_id=r.person_id,
+                        origin=EvidenceOrigin.STAFF,
+                        submitted_at__gte=start,
+                        submitted_at__lte=r.created_at,
+                    )
+                ),
+                attached=Exists(ReleaseAttachment.objects.filter(release_id=r.pk)),
+                burst_persons=Subquery(
+                    window.order_by().values("actor_id").annotate(n=Count("person_id", distinct=True)).values("n")[:1]
+                ),
+            )
+            .values("verified", "declared", "attached", "burst_persons")
+            .get()
+        )
 
     @functools.cached_property
     def stays(self) -> list[tuple[int, str, str, dt.datetime, dt.datetime | None]]:
@@ -161,19 +196,13 @@ def nat_positive_on_record(s: Subject) -> Finding | None:
 def no_itinerary_verification(s: Subject) -> Finding | None:
     """An itinerary verification (a community worker's, or a declaration staff recorded on the
     person's behalf: the hotline on the call) within the look-back window up to the release."""
-    start, end = s.release.created_at - s.policy.lookback, s.release.created_at
-    person = s.release.person_id
-    if ItineraryVerification.objects.filter(person_id=person, verified_at__gte=start, verified_at__lte=end).exists():
-        return None
-    if ItineraryDeclaration.objects.filter(
-        person_id=person, origin=EvidenceOrigin.STAFF, submitted_at__gte=start, submitted_at__lte=end
-    ).exists():
+    if s.record["verified"] or s.record["declared"]:
         return None
     return Finding(FindingCode.NO_ITINERARY_VERIFICATION, {"days": s.policy.lookback_days}, self_evidence(s))
 
 
 def no_commitment_file(s: Subject) -> Finding | None:
-    if not s.release.commitment_signed or s.release.attachments.exists():
+    if not s.release.commitment_signed or s.record["attached"]:
         return None
     return Finding(FindingCode.NO_COMMITMENT_FILE, {}, self_evidence(s))
 
@@ -230,7 +259,7 @@ def burst(s: Subject) -> Finding | None:
     window = Release.objects.filter(
         actor_id=r.actor_id, created_at__gt=r.created_at - BURST_WINDOW, created_at__lte=r.created_at
     )
-    persons = window.values("person_id").distinct().count()
+    persons = s.record["burst_persons"] or 0
     limit = s.policy.review_burst_per_hour
     if persons <= limit:
         return None
