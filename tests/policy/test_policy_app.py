@@ -29,19 +29,8 @@ AREAS_APP = Path(apps.get_app_config("areas").path)
 
 @pytest.fixture
 def county(db):
-    Area.objects.create(code="110000", name="北京市", full_name="北京市", level="province")
-    Area.objects.create(
-        code="110100", name="市辖区", full_name="北京市", level="city", parent_id="110000", province_id="110000"
-    )
-    return Area.objects.create(
-        code="110105",
-        name="朝阳区",
-        full_name="北京市朝阳区",
-        level="county",
-        parent_id="110100",
-        city_id="110100",
-        province_id="110000",
-    )
+    """北京市朝阳区, of the divisions loaded once per test database (tests/conftest.py)."""
+    return Area.objects.get(code="110105")
 
 
 @pytest.fixture
