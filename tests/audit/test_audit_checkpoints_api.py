@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from apps.audit import services
 from apps.audit.models import AccessLog
-from tests.api.helpers import at, client, last_line, rid
+from tests.api.helpers import at, client, rid
 
 URL = "/api/v1/audit/checkpoints/"
 
@@ -19,7 +19,7 @@ URL = "/api/v1/audit/checkpoints/"
 @pytest.fixture
 def w(world):
     with time_machine.travel(at(2021, 7, 28, 9), tick=False):
-        world.auditor = client(last_line("create_staff", "auditor_1", "--role", "auditor", "--org", "CDC"))
+        world.auditor = world.personas.client("auditor_1")
         world.anon = client("not-a-token")
         world.ref = world.person(rid("11010519900101123"), community="CA")
         world.cdc.get(f"/api/v1/persons/{world.ref}/status/")  # a staff look-up: logged
