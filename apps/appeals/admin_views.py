@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
@@ -41,7 +41,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from apps.accounts import access
 from apps.accounts.throttling import lookup_check
 from apps.audit.services import access_log_record
-from apps.core.admin_actions import ActionView, Done, error_text
+from apps.core.admin_actions import ActionView, Done, error_text, report_bulk
 from apps.core.clock import LOCAL_TZ, now
 from apps.core.errors import DomainError, NotFoundInJurisdiction, TooManyLookups
 from apps.evidence.choices import Precision
@@ -424,14 +424,13 @@ def route_selected(modeladmin, request, queryset):
                 done += 1
             except (ValidationError, DomainError) as exc:
                 refused.append(f"{appeal}: {error_text(exc)}")
-        if done:
-            modeladmin.message_user(
-                request,
-                ngettext("%(n)d appeal re-routed.", "%(n)d appeals re-routed.", done) % {"n": done},
-                messages.SUCCESS,
-            )
-        for line in refused:
-            modeladmin.message_user(request, line, messages.ERROR)
+        report_bulk(
+            modeladmin,
+            request,
+            done=done,
+            refused=refused,
+            message=ngettext("%(n)d appeal re-routed.", "%(n)d appeals re-routed.", done) % {"n": done},
+        )
         return None
     context = {
         **modeladmin.admin_site.each_context(request),

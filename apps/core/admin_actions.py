@@ -65,6 +65,15 @@ def error_text(exc: Exception) -> str:
     return str(exc)
 
 
+def report_bulk(modeladmin, request, *, done: int, refused: list[str], message: str) -> None:
+    """The outcome of a bulk admin action: `message` (already formatted with the count) when any row
+    was done, then one error line per refused row."""
+    if done:
+        modeladmin.message_user(request, message, messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, line, messages.ERROR)
+
+
 def put_errors(form: forms.Form, exc: ValidationError, *, fields: Mapping[str, str] | None = None) -> None:
     """A service's `ValidationError` on the form: each of its fields on the form's field of that
     name (or of the name `fields` maps it to), the rest above the form. A form with

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from apps.accounts import access
 from apps.accounts.throttling import lookup_check
-from apps.core.admin_actions import ActionView, Done, error_text
+from apps.core.admin_actions import ActionView, Done, error_text, report_bulk
 from apps.core.errors import DomainError
 
 from . import services
@@ -111,11 +111,10 @@ def check_out(modeladmin, request, queryset):
             done += 1
         except (ValidationError, DomainError) as exc:
             refused.append(f"{hotel_stay.person}: {error_text(exc)}")
-    if done:
-        modeladmin.message_user(
-            request,
-            ngettext("%(n)d guest checked out.", "%(n)d guests checked out.", done) % {"n": done},
-            messages.SUCCESS,
-        )
-    for line in refused:
-        modeladmin.message_user(request, line, messages.ERROR)
+    report_bulk(
+        modeladmin,
+        request,
+        done=done,
+        refused=refused,
+        message=ngettext("%(n)d guest checked out.", "%(n)d guests checked out.", done) % {"n": done},
+    )

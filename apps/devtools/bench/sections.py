@@ -154,6 +154,20 @@ def _ratio(ours, floor) -> float | None:
 # --- status_read ----------------------------------------------------------------------------------
 
 
+def _merged(results) -> dict:
+    """Rounds of one load run as one: requests, errors, rate and latency percentiles."""
+    requests = sum(r.requests for r in results)
+    seconds = sum(r.seconds for r in results)
+    latencies = [x for r in results for x in r.latencies]
+    return {
+        "requests": requests,
+        "errors": sum(r.errors for r in results),
+        "per_second": round(requests / seconds, 1) if seconds else 0.0,
+        "p50_ms": percentile_ms(latencies, 50),
+        "p99_ms": percentile_ms(latencies, 99),
+    }
+
+
 def status_read(ctx: Context) -> dict:
     s = ctx.settings
     lookups = [
@@ -183,19 +197,7 @@ def status_read(ctx: Context) -> dict:
         runs["floor"].append(load(lambda: ping, s.seconds))
         runs["ours"].append(load(next_lookup, s.seconds, looked_up))
 
-    def merged(results) -> dict:
-        requests = sum(r.requests for r in results)
-        seconds = sum(r.seconds for r in results)
-        latencies = [x for r in results for x in r.latencies]
-        return {
-            "requests": requests,
-            "errors": sum(r.errors for r in results),
-            "per_second": round(requests / seconds, 1) if seconds else 0.0,
-            "p50_ms": percentile_ms(latencies, 50),
-            "p99_ms": percentile_ms(latencies, 99),
-        }
-
-    ours, floor = merged(runs["ours"]), merged(runs["floor"])
+    ours, floor = _merged(runs["ours"]), _merged(runs["floor"])
     # The machine is shared: load from elsewhere comes and goes within a run. Each round measures
     # the floor and then ours back to back, so the median of the rounds' ratios is the fair one.
     ratios = [
@@ -749,18 +751,6 @@ def audit_seal(ctx: Context) -> dict:
     report = chain.verify()
     verify_seconds = time.perf_counter() - started
 
-    def merged(results) -> dict:
-        requests = sum(r.requests for r in results)
-        seconds = sum(r.seconds for r in results)
-        latencies = [x for r in results for x in r.latencies]
-        return {
-            "requests": requests,
-            "errors": sum(r.errors for r in results),
-            "per_second": round(requests / seconds, 1) if seconds else 0.0,
-            "p50_ms": percentile_ms(latencies, 50),
-            "p99_ms": percentile_ms(latencies, 99),
-        }
-
     ratios = [
         o.requests / o.seconds / (f.requests / f.seconds)
         for o, f in zip(runs["ours"], runs["floor"], strict=True)
@@ -773,12 +763,12 @@ def audit_seal(ctx: Context) -> dict:
         "seconds_per_run": s.seconds,
         "ours": {
             "endpoint": f"GET /api/v1/persons/{{ref}}/status/ (CDC officer) with the sealer every {SEAL_EVERY_SECONDS} s",
-            **merged(runs["ours"]),
+            **_merged(runs["ours"]),
             "rows_sealed_meanwhile": sealed_during,
             "unsealed_at_the_end_max_rows": max((rows for rows, _s in behind), default=None),
             "unsealed_at_the_end_max_seconds": max((secs for _r, secs in behind), default=None),
         },
-        "floor": {"endpoint": "the same look-ups, no sealer running", **merged(runs["floor"])},
+        "floor": {"endpoint": "the same look-ups, no sealer running", **_merged(runs["floor"])},
         "verify": {
             "ok": report.ok,
             "leaves": report.leaves,
