@@ -28,9 +28,9 @@ def admin_client(username: str) -> Client:
 
 def flag(world, idn, ext, community, name="王小明"):
     """A resident of `community` with a stay in the medium-risk county: popup ③."""
-    world.person(idn, name=name, community=community)
+    ref = world.person(idn, name=name, community=community)
     world.feed("stays", stay(idn, ext, RISK_COUNTY, iso(2021, 7, 20, 8), iso(2021, 7, 22, 8)))
-    return Person.objects.get(ref=world.person(idn, name=name, community=community))
+    return Person.objects.get(ref=ref)
 
 
 @pytest.fixture
