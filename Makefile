@@ -66,7 +66,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/lint-imports --config $(CURDIR)/pyproject.toml
 	$(PY) config/locale/check.py
 
 # After adding or changing user-facing strings: extract them into the .po (the source of every
