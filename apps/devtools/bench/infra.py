@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[3]
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 BENCH_DB = "healthkit_bench"
-BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/14"
+# The Redis database the servers and workers of a run share (BENCH_REDIS_DB, default 14): two runs
+# at once on one machine each need their own, or one's worker takes the other's tasks.
+BROKER_DB = int(os.environ.get("BENCH_REDIS_DB", "14"))
+BROKER_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/{BROKER_DB}"
 
 
 class BenchSetupError(RuntimeError):
@@ -87,7 +90,7 @@ def redis_ensure() -> None:
         raise BenchSetupError(f"Redis is not answering PING on {REDIS_HOST}:{REDIS_PORT} after 30 s")
 
 
-def redis_flush(db: int = 14) -> None:
+def redis_flush(db: int = BROKER_DB) -> None:
     with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=5) as s:
         s.sendall(f"SELECT {db}\r\nFLUSHDB\r\n".encode())
         s.recv(64)
