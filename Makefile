@@ -19,7 +19,7 @@ BENCH_SMOKE ?=
 BENCH_KEEP_DB ?=
 BENCH_ARGS ?=
 
-.PHONY: help run test lint messages format migrate worker beat bench clean
+.PHONY: help run test lint messages format migrate worker worker-urgent worker-bulk beat bench clean
 
 help:
 	@echo "make run      set up .venv, migrate, load areas and demo data, serve http://127.0.0.1:8000"
@@ -28,7 +28,7 @@ help:
 	@echo "make messages extract the translatable strings into config/locale's .po and compile the .mo (GNU gettext)"
 	@echo "make format   ruff check --fix and ruff format"
 	@echo "make migrate  apply database migrations"
-	@echo "make worker   run a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make worker   run the two Celery workers, urgent@ (-Q urgent) and bulk@ (-Q bulk,urgent) (needs CELERY_BROKER_URL)"
 	@echo "make beat     run Celery beat, the periodic scheduler (needs CELERY_BROKER_URL)"
 	@echo "make bench    benchmarks on PostgreSQL: bench/results.json and BENCHMARKS.md (BENCH_PERSONS=100000, BENCH_SMOKE=1)"
 	@echo "make clean    remove .venv, caches and collected static files (keeps db.sqlite3 and media/)"
@@ -83,8 +83,24 @@ format: $(DEV_STAMP)
 migrate: $(RUN_STAMP)
 	$(PY) manage.py migrate --noinput
 
+# Two workers (README, Production-like set-up): `urgent@` consumes only the urgent queue, so one
+# person's recomputation never waits behind a fan-out; `bulk@` consumes bulk and urgent. Ctrl-C stops
+# both; either exiting stops the other. worker-urgent / worker-bulk run one each (for a supervisor).
+URGENT_CONCURRENCY ?= 2
+BULK_CONCURRENCY ?= 2
+CELERY_WORKER = $(VENV)/bin/celery -A config worker -l info --pool=prefork
+
 worker: $(RUN_STAMP)
-	$(VENV)/bin/celery -A config worker -l info
+	@trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
+	$(CELERY_WORKER) -Q urgent -n urgent@%h --concurrency=$(URGENT_CONCURRENCY) & \
+	$(CELERY_WORKER) -Q bulk,urgent -n bulk@%h --concurrency=$(BULK_CONCURRENCY) & \
+	wait -n
+
+worker-urgent: $(RUN_STAMP)
+	$(CELERY_WORKER) -Q urgent -n urgent@%h --concurrency=$(URGENT_CONCURRENCY)
+
+worker-bulk: $(RUN_STAMP)
+	$(CELERY_WORKER) -Q bulk,urgent -n bulk@%h --concurrency=$(BULK_CONCURRENCY)
 
 beat: $(RUN_STAMP)
 	$(VENV)/bin/celery -A config beat -l info

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -354,6 +355,15 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Queues by urgency (config/celery.py, route_task): `urgent` for one person's recomputation, `bulk`
+# for fan-outs, sweeps and upkeep (the default queue of any task not routed). A worker started
+# without -Q consumes both; production runs one worker on `urgent` alone (README).
+CELERY_TASK_QUEUES = tuple(Queue(q, Exchange(q, type="direct"), routing_key=q) for q in ("urgent", "bulk"))
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# A recomputation of at most this many persons is one person's change (urgent); a bigger one is a
+# chunk of a fan-out or of a large feed batch (bulk, chunks of apps.status.services.CHUNK).
+CELERY_URGENT_MAX_PERSONS = env.int("CELERY_URGENT_MAX_PERSONS", default=50)
 # A worker that dies (SIGKILL, out of memory, a lost machine) loses no time: Redis hands the tasks it
 # had taken but not acknowledged (acks_late) to another worker once CELERY_VISIBILITY_TIMEOUT seconds
 # have passed since their delivery, and every worker looks for such tasks every 5 s, so a killed

@@ -80,7 +80,13 @@ class Worker:
     one child); `hooks` adds `hooks_module` (`tests.faults.worker_hooks`) with its environment (see there)."""
 
     def __init__(
-        self, app, *, pool: str = "solo", hooks: dict | None = None, hooks_module: str = "tests.faults.worker_hooks"
+        self,
+        app,
+        *,
+        pool: str = "solo",
+        hooks: dict | None = None,
+        hooks_module: str = "tests.faults.worker_hooks",
+        args: tuple[str, ...] = (),
     ):
         self.app = app
         env = dict(
@@ -93,6 +99,7 @@ class Worker:
         command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
         if pool == "prefork":
             command.append("--concurrency=1")
+        command += list(args)  # e.g. ("-Q", "urgent", "-n", "urgent@test")
         if hooks:
             command += ["--include", hooks_module]
             env.update(hooks)
@@ -152,7 +159,11 @@ def real_broker(app):
         try:
             import redis
 
-            redis.Redis.from_url(BROKER).delete("unacked", "unacked_index", "unacked_mutex")
+            from apps.core import workers
+
+            redis.Redis.from_url(BROKER).delete(
+                "unacked", "unacked_index", "unacked_mutex", workers.WORKERS_KEY, workers.QUEUES_KEY, workers.HELD_KEY
+            )
             app.control.purge()
         finally:
             broker_use(app, "")
