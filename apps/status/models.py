@@ -36,6 +36,11 @@ class PersonStatus(models.Model):
         verbose_name_plural = _("person statuses")
         indexes = [
             models.Index(fields=["state", "state_since"], name="status_state_since"),
+            # The restrictions feed's `restricted` list (issue 16): only the rows not green, in the
+            # feed's order, so a page is a range scan of page_size entries and never a sort.
+            models.Index(
+                fields=["state_since", "person"], name="status_restricted", condition=~models.Q(state="green")
+            ),
             # Only the few rows marked dirty: a full index kept tens of thousands of dead entries
             # after a fan-out for the sweep to walk.
             models.Index(fields=["dirty_since"], name="status_dirty", condition=models.Q(dirty_since__isnull=False)),
