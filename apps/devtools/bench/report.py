@@ -99,6 +99,15 @@ def table(results: dict) -> str:
             "1 s",
             s,
         )
+    if s := sections.get("freshness_under_fanout"):
+        o, f = s["ours"], s["floor"]
+        add(
+            "freshness_under_fanout",
+            f"p99 {_fmt(o['p99_ms'])} ms (p50 {_fmt(o['p50_ms'])} ms, {_fmt(o['samples'])} one-record feeds) during a "
+            f"fan-out of {_fmt(s['fanout_persons'])}, urgent and bulk queues",
+            f"one shared queue: p99 {_fmt(f['p99_ms'])} ms (p50 {_fmt(f['p50_ms'])} ms, {_fmt(f['samples'])} feeds)",
+            s,
+        )
     if s := sections.get("reviews"):
         add(
             "reviews",

@@ -6,6 +6,7 @@ fanout       a county designation reaching 10% of persons, beside one SQL UPDATE
 ingest       stays accepted per second by `POST /api/v1/feeds/stays/`, beside COPY of the same rows
 sweep        the periodic sweep with 1% of persons due, beside 100% due
 freshness    feed accepted → status recomputed by a real Celery worker on Redis
+freshness_under_fanout  the same for one-record feeds during a fan-out, urgent/bulk queues vs one (urgency.py)
 admin        the persons changelist of the admin (Django test client, superuser)
 reviews      a release answered → its background review written by a real Celery worker (review_latency.py)
 audit_seal   staff look-ups per second with the audit's sealer running beside them, beside none
@@ -36,6 +37,7 @@ from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
 from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
+from apps.devtools.bench.urgency import freshness_under_fanout  # noqa: F401 - a section (urgency.py)
 from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
 from apps.evidence.models import Stay
 from apps.evidence.services import content_hash

@@ -16,7 +16,17 @@ from apps.core.management.base import BaseCommand, CommandError
 from apps.devtools.bench import report, sections
 from apps.devtools.bench.infra import ROOT, log
 
-SECTIONS = ("status_read", "ingest", "fanout", "sweep", "freshness", "reviews", "admin_changelist", "audit_seal")
+SECTIONS = (
+    "status_read",
+    "ingest",
+    "fanout",
+    "sweep",
+    "freshness",
+    "freshness_under_fanout",
+    "reviews",
+    "admin_changelist",
+    "audit_seal",
+)
 
 
 class Command(BaseCommand):
