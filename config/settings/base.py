@@ -38,6 +38,15 @@ PERSONAL_DATA_OLD_KEYS = env.list("PERSONAL_DATA_OLD_KEYS", default=[])
 AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY)
 AUDIT_OLD_PUBLIC_KEYS = env.list("AUDIT_OLD_PUBLIC_KEYS", default=[])
 
+# Signed status credentials (apps.credentials, README: Signed status credentials). The issuing
+# region's GB/T 2260 code and name, and the signing keys: a JSON list of {"kid", "alg" (ES256 or
+# EdDSA), "private_key" (PEM), "valid_from", "valid_to" (optional)} from `manage.py credential_keygen`;
+# the newest in force signs, every one not past its valid_to is published. Empty: the development
+# key (apps.credentials.signing), which production settings refuse.
+CREDENTIAL_ISSUER = env("CREDENTIAL_ISSUER", default="110000")
+CREDENTIAL_ISSUER_NAME = env("CREDENTIAL_ISSUER_NAME", default="北京市")
+CREDENTIAL_SIGNING_KEYS = env.json("CREDENTIAL_SIGNING_KEYS", default=[])
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -65,6 +74,7 @@ INSTALLED_APPS = [
     "apps.hotels",
     "apps.appeals",
     "apps.reviews",
+    "apps.credentials",
     "apps.audit",
     "apps.retention",
     # Developer tools (seed_demo, generate_population, bench): the top layer, imported by nothing.
@@ -81,9 +91,16 @@ MIDDLEWARE = [
     # a NUL in the path or a parameter answers 404 / 400 instead of a database error.
     "apps.core.middleware.ApiEdgeMiddleware",
     "apps.core.middleware.NulInputMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # BROWSER_MIDDLEWARE, as if listed here, for every request but a token API request (under
+    # /api/ with `Authorization: Token …`), which has no session, cookie, login or page.
+    "apps.core.middleware.BrowserMiddleware",
+]
+BROWSER_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the TOTP second factor.
@@ -92,12 +109,13 @@ MIDDLEWARE = [
     # Ends idle sessions; staff of roles that see unmasked personal data must pass the second
     # factor first (STAFF_OTP_REQUIRED).
     "apps.accounts.middleware.SecondFactorMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its lock-out response.
     "axes.middleware.AxesMiddleware",
 ]
+# The admin's and django-axes' checks look for their middleware in MIDDLEWARE itself; they are in
+# BROWSER_MIDDLEWARE, in the order they ask for (tests/api/test_lean_path.py checks it).
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410", "axes.W002"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -138,6 +156,23 @@ for _database in DATABASES.values():
         _database["OPTIONS"].setdefault("timeout", 20)
     else:
         _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Read replicas (README: Read replicas): DATABASE_REPLICA_URLS, comma-separated, become the aliases
+# replica_0..n, which serve status look-ups through apps.core.routers.ReplicaRouter while they lag
+# the primary by at most DATABASE_REPLICA_MAX_LAG seconds (apps.core.replicas). Empty: none. Tests
+# never create them (they mirror `default`, whose test database a streaming replica carries too).
+DATABASE_REPLICAS = []
+for _i, _url in enumerate(u.strip() for u in env("DATABASE_REPLICA_URLS", default="").split(",") if u.strip()):
+    DATABASES[f"replica_{_i}"] = {
+        **env.db_url_config(_url),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_REPLICAS.append(f"replica_{_i}")
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=1.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=0.25)
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=5.0)
+DATABASE_ROUTERS = ["apps.core.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -212,6 +247,10 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=0)
 PARTNER_TOKEN_DAYS = env.int("PARTNER_TOKEN_DAYS", default=0)
 API_TOKEN_ROTATION_GRACE_HOURS = env.int("API_TOKEN_ROTATION_GRACE_HOURS", default=24)
+# Each web process keeps an authenticated token for at most API_TOKEN_CACHE_SECONDS
+# (apps.accounts.authentication): a revocation, an expiry of the user or partner, takes effect
+# within that bound everywhere; 0 reads the token on every request.
+API_TOKEN_CACHE_SECONDS = env.float("API_TOKEN_CACHE_SECONDS", default=1.0)
 
 # Content Security Policy (django-csp): only the portal's own scripts, styles, images and fonts;
 # no inline script, no framing, forms post only to the portal.
@@ -364,6 +403,8 @@ CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # A recomputation of at most this many persons is one person's change (urgent); a bigger one is a
 # chunk of a fan-out or of a large feed batch (bulk, chunks of apps.status.services.CHUNK).
 CELERY_URGENT_MAX_PERSONS = env.int("CELERY_URGENT_MAX_PERSONS", default=50)
+# Workers log through LOGGING below (JSON lines, personal numbers redacted), not Celery's own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A worker that dies (SIGKILL, out of memory, a lost machine) loses no time: Redis hands the tasks it
 # had taken but not acknowledged (acks_late) to another worker once CELERY_VISIBILITY_TIMEOUT seconds
 # have passed since their delivery, and every worker looks for such tasks every 5 s, so a killed
@@ -393,22 +434,38 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 
+LOG_FORMAT = env("LOG_FORMAT", default="text")  # "json" in production (config/settings/production.py)
+if LOG_FORMAT not in ("json", "text"):
+    raise ValueError("LOG_FORMAT must be json or text")
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; empty: /metrics is 404 (apps.core.metrics).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # The development server's request log (`runserver`, logger django.server) writes the request
     # line without its query string, as gunicorn's access log does (config/gunicorn.py): a status
     # look-up's query string holds an ID number.
-    "filters": {"no_query_strings": {"()": "apps.core.logfilters.StripQueryStrings"}},
+    # Every handler redacts ID, passport and phone numbers (apps.core.logfilters.RedactPersonalNumbers);
+    # LOG_FORMAT=json (production's default) writes one JSON object a line (python-json-logger).
+    "filters": {
+        "no_query_strings": {"()": "apps.core.logfilters.StripQueryStrings"},
+        "redact": {"()": "apps.core.logfilters.RedactPersonalNumbers"},
+    },
     "formatters": {
-        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"}
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]},
         "django.server": {
             "class": "logging.StreamHandler",
-            "formatter": "django.server",
-            "filters": ["no_query_strings"],
+            "formatter": "json" if LOG_FORMAT == "json" else "django.server",
+            "filters": ["no_query_strings", "redact"],
         },
     },
     "loggers": {
@@ -431,4 +488,6 @@ CELERY_BEAT_SCHEDULE = {
     "retention-purge": {"task": "apps.retention.tasks.purge_expired", "schedule": crontab(hour=3, minute=30)},
     # Every minute: seal the audit rows written since the last run and sign a checkpoint (apps.audit.chain).
     "audit-seal": {"task": "apps.audit.tasks.seal", "schedule": 60.0},
+    # Hourly: the notes of expired credentials deleted (apps.credentials, kept only until expiry).
+    "credentials-purge": {"task": "apps.credentials.tasks.purge_issued", "schedule": 3600.0},
 }
