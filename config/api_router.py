@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("apps.hotels.api.urls")),
     path("", include("apps.appeals.api.urls")),
     path("", include("apps.reviews.api.urls")),
+    path("", include("apps.credentials.api.urls")),
     path("restrictions/", RestrictionsView.as_view(), name="restrictions"),
     path("ping/", include("apps.core.api_ping")),
     path("tokens/", include("apps.accounts.api")),

@@ -488,3 +488,7 @@ ROLE_MODEL_PERMISSIONS[Role.AUDITOR] |= _perms("view:reviews.releasereview")
 # The sealed audit (apps.audit.chain): auditors read the signed checkpoints and the leaves they cover.
 ROLE_MODEL_PERMISSIONS[Role.AUDITOR] |= _perms("view:audit.auditcheckpoint,audit.auditleaf,audit.auditleafpurge")
 ROLE_MODEL_PERMISSIONS[Role.CDC_OFFICER] |= _perms("view:reviews.releasereview")
+# The trust list of other regions' credential keys (SPEC §11, 互认) is policy: policy administrators
+# keep it (a key is ended by its valid_to, never deleted); auditors read it.
+ROLE_MODEL_PERMISSIONS[Role.POLICY_ADMIN] |= _perms("view+add+change:credentials.trustedissuer,credentials.trustedkey")
+ROLE_MODEL_PERMISSIONS[Role.AUDITOR] |= _perms("view:credentials.trustedissuer,credentials.trustedkey")

@@ -37,6 +37,17 @@ except ValueError as error:
     refuse(f"AUDIT_SIGNING_KEY or AUDIT_OLD_PUBLIC_KEYS: {error}")
 if _audit_public == public_raw(private_key_load(DEV_AUDIT_SIGNING_KEY).public_key()):
     refuse("AUDIT_SIGNING_KEY is the development default: set a key of this deployment.")
+try:
+    from apps.credentials.signing import signing_keys, uses_dev_key
+
+    signing_keys(CREDENTIAL_SIGNING_KEYS)
+except ValueError as error:
+    refuse(f"CREDENTIAL_SIGNING_KEYS: {error}")
+if uses_dev_key(CREDENTIAL_SIGNING_KEYS):
+    refuse(
+        "CREDENTIAL_SIGNING_KEYS is empty or holds the development key: status credentials must be signed "
+        "with keys of this deployment (manage.py credential_keygen)."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
     refuse("set ALLOWED_HOSTS to the portal's host names (no '*').")
@@ -60,6 +71,13 @@ except ValueError as error:
 # HTTPS only, behind a proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The balancer's probes may reach gunicorn over plain HTTP: answered, not redirected (apps.core.health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# One JSON object a line for the log collector, unless LOG_FORMAT says otherwise.
+if env("LOG_FORMAT", default="json") == "json":
+    LOG_FORMAT = "json"
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+    LOGGING["handlers"]["django.server"]["formatter"] = "json"
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

@@ -3,6 +3,8 @@ variables, and the settings refuse to start with any development default. Each c
 `manage.py check` in a fresh process, as a deployment would."""
 
 import base64
+import datetime as dt
+import json
 import os
 import secrets
 import subprocess
@@ -10,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from apps.credentials.signing import key_generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +27,11 @@ GOOD = {
     "CELERY_BROKER_URL": "redis://broker.example.org:6379/0",
     "REDIS_CACHE_URL": "redis://broker.example.org:6379/1",
     "TRUSTED_PROXY_COUNT": "1",
+    # A credential signing key of this deployment (apps.credentials; the refusal of the development
+    # key: tests/credentials/test_production_refusal.py).
+    "CREDENTIAL_SIGNING_KEYS": json.dumps(
+        [key_generate(valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))], ensure_ascii=False
+    ),
 }
 WEAKENING = (
     "AXES_ENABLED",

@@ -1,0 +1,39 @@
+"""Reads of the credentials: the public keys document a verifier needs."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+
+from .models import TrustedIssuer, TrustedKey
+from .signing import keys_published
+
+
+def trusted_key_entry(key: TrustedKey) -> dict:
+    return {
+        "kid": key.kid,
+        "alg": key.alg,
+        "public_key": key.public_key,
+        "valid_from": key.valid_from.isoformat(),
+        "valid_to": key.valid_to.isoformat() if key.valid_to else None,
+    }
+
+
+def keys_document(t: dt.datetime) -> dict:
+    """The document of `GET /api/v1/keys/`, the one input of the offline verifier besides the
+    clock: this region's keys and the trusted regions' keys, each with its validity. A key whose
+    `valid_to` has passed is left out (nothing it signed may verify any more); one whose
+    `valid_from` is still ahead is already in, so checkpoints hold it before its first use. Two
+    queries, whatever the size of the trust list."""
+    live = Q(valid_to__isnull=True) | Q(valid_to__gt=t)
+    issuers = TrustedIssuer.objects.exclude(region=settings.CREDENTIAL_ISSUER).prefetch_related(
+        Prefetch("keys", queryset=TrustedKey.objects.filter(live).order_by("-valid_from", "kid"))
+    )
+    return {
+        "issuer": settings.CREDENTIAL_ISSUER,
+        "name": settings.CREDENTIAL_ISSUER_NAME,
+        "keys": [k.published_entry() for k in keys_published(settings.CREDENTIAL_SIGNING_KEYS, t)],
+        "trusted": [
+            {"issuer": i.region, "name": i.name, "keys": [trusted_key_entry(k) for k in i.keys.all()]} for i in issuers
+        ],
+    }
