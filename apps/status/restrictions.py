@@ -181,6 +181,39 @@ def _clear_id(ciphertext: str) -> str:
     return crypto.decrypt(ciphertext)
 
 
+def restricted_rows(*, as_of: dt.datetime, since: dt.datetime | None, after: Position):
+    """The `restricted` list from `after` on, in its order: (person id, state, since, ref, ID type,
+    encrypted ID). NOT_GREEN_ROWS is the condition of the partial index `status_restricted` on
+    (state_since, person_id), so a page is one range scan of it from the cursor in the list's own
+    order (no sort of every non-green row), whatever the page's depth."""
+    rows = PersonStatus.objects.filter(NOT_GREEN_ROWS, state_since__lte=as_of)
+    if since is not None:
+        rows = rows.filter(state_since__gte=since)
+    return (
+        rows.filter(_after(after, "state_since", "person_id"))
+        .order_by("state_since", "person_id")
+        .values_list("person_id", "state", "state_since", "person__ref", "person__id_type", "person__id_encrypted")
+    )
+
+
+def lifted_rows(*, as_of: dt.datetime, since: dt.datetime | None, after: Position):
+    """The `lifted` list from `after` on, in its order: (transition id, at, ref, ID type, encrypted
+    ID); a range scan of the index `transition_to_at` (to_state, at, id) from the cursor."""
+    rows = StatusTransition.objects.filter(
+        to_state=State.GREEN,
+        at__lte=as_of,
+        person__status__state=State.GREEN,
+        person__status__state_since=F("at"),
+    )
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    return (
+        rows.filter(_after(after, "at", "id"))
+        .order_by("at", "id")
+        .values_list("id", "at", "person__ref", "person__id_type", "person__id_encrypted")
+    )
+
+
 def restrictions_page(
     *, changed_since: dt.datetime | None = None, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE
 ) -> RestrictionsPage:
@@ -195,19 +228,7 @@ def restrictions_page(
 
     restricted, next_restricted = [], Position(done=True)
     if not position.restricted.done:
-        # NOT_GREEN_ROWS is the condition of the partial index `status_restricted`, on
-        # (state_since, person_id): each page is one range scan of it in the feed's order (no sort
-        # of every non-green row), whatever the page's depth.
-        rows = PersonStatus.objects.filter(NOT_GREEN_ROWS, state_since__lte=as_of)
-        if since is not None:
-            rows = rows.filter(state_since__gte=since)
-        rows = list(
-            rows.filter(_after(position.restricted, "state_since", "person_id"))
-            .order_by("state_since", "person_id")
-            .values_list("person_id", "state", "state_since", "person__ref", "person__id_type", "person__id_encrypted")[
-                : page_size + 1
-            ]
-        )
+        rows = list(restricted_rows(as_of=as_of, since=since, after=position.restricted)[: page_size + 1])
         more = len(rows) > page_size
         rows = rows[:page_size]
         restricted = [
@@ -219,19 +240,7 @@ def restrictions_page(
 
     lifted, next_lifted = [], Position(done=True)
     if not position.lifted.done:
-        rows = StatusTransition.objects.filter(
-            to_state=State.GREEN,
-            at__lte=as_of,
-            person__status__state=State.GREEN,
-            person__status__state_since=F("at"),
-        )
-        if since is not None:
-            rows = rows.filter(at__gte=since)
-        rows = list(
-            rows.filter(_after(position.lifted, "at", "id"))
-            .order_by("at", "id")
-            .values_list("id", "at", "person__ref", "person__id_type", "person__id_encrypted")[: page_size + 1]
-        )
+        rows = list(lifted_rows(as_of=as_of, since=since, after=position.lifted)[: page_size + 1])
         more = len(rows) > page_size
         rows = rows[:page_size]
         lifted = [
