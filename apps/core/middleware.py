@@ -10,6 +10,10 @@ every API answer carries.
   so a NUL in the path finds nothing (404) and one in a query or form parameter is a bad request
   (400), instead of a 500 from the first query that uses it (a list filter, a search, a login).
   The API says the same in JSON, naming the parameter (`apps.core.api.refuse_null_characters`).
+- `BrowserMiddleware` (everything but a token-authenticated API request): the middleware only a
+  browser needs (sessions, CSRF, the session's user, the second factor, messages, CSP, django-axes:
+  `BROWSER_MIDDLEWARE`), run as if listed in its place, and skipped whole for a request under /api/
+  carrying `Authorization: Token …`, which has no session, no cookie, no page and no login.
 - `OriginMiddleware` (everywhere): a request under /admin/ runs as origin `admin`, one under /api/
   as `api` (`apps.core.origin`), so the audit and the row history record where a change came from
   without each view passing it.
@@ -17,7 +21,9 @@ every API answer carries.
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import Http404, JsonResponse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request
 
@@ -129,3 +135,68 @@ class OriginMiddleware:
             with origin(Origin.API):
                 return self.get_response(request)
         return self.get_response(request)
+
+
+def is_token_api_request(request) -> bool:
+    """A request under /api/ with `Authorization: Token …`: DRF's ApiTokenAuthentication answers it
+    whole (the user, or 401/403), so no session, cookie or login plays any part in it. Any other
+    scheme (`Bearer`, `Basic`) falls back to the session in DRF, and keeps the browser middleware."""
+    if not request.path_info.startswith(API_PREFIX):
+        return False
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(maxsplit=1)[:1]
+    return bool(scheme) and scheme[0].lower() == "token"
+
+
+class BrowserMiddleware:
+    """`settings.BROWSER_MIDDLEWARE`, in that order, as one entry of MIDDLEWARE: for any request but
+    a token API request (`is_token_api_request`) they run exactly as they would listed in its
+    place (each hook in Django's order: `process_view` in list order, `process_exception` and
+    `process_template_response` in reverse, every layer's exceptions turned into responses); for a
+    token API request they are skipped. What they would do for it is nothing: its session is
+    empty, a token request is exempt from CSRF and never logs in (so no lock-out, no second-factor
+    session to hold), and its JSON carries no page for CSP or messages. A status look-up at a
+    gateway's rate is spared their ~0.2 ms; the admin keeps every one of them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._view_hooks, self._template_hooks, self._exception_hooks = [], [], []
+        handler = get_response
+        for path in reversed(settings.BROWSER_MIDDLEWARE):
+            instance = import_string(path)(handler)
+            if hasattr(instance, "process_view"):
+                self._view_hooks.insert(0, instance.process_view)
+            if hasattr(instance, "process_template_response"):
+                self._template_hooks.append(instance.process_template_response)
+            if hasattr(instance, "process_exception"):
+                self._exception_hooks.append(instance.process_exception)
+            handler = convert_exception_to_response(instance)
+        self._chain = handler
+
+    def __call__(self, request):
+        if is_token_api_request(request):
+            return self.get_response(request)
+        return self._chain(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if is_token_api_request(request):
+            return None
+        for hook in self._view_hooks:
+            response = hook(request, view_func, view_args, view_kwargs)
+            if response is not None:
+                return response
+        return None
+
+    def process_template_response(self, request, response):
+        if not is_token_api_request(request):
+            for hook in self._template_hooks:
+                response = hook(request, response)
+        return response
+
+    def process_exception(self, request, exception):
+        if is_token_api_request(request):
+            return None
+        for hook in self._exception_hooks:
+            response = hook(request, exception)
+            if response is not None:
+                return response
+        return None

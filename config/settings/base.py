@@ -156,6 +156,15 @@ for _database in DATABASES.values():
         _database["OPTIONS"].setdefault("timeout", 20)
     else:
         _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        # Server-side binding (psycopg's own cursors): a statement's text is the same for every
+        # value, so psycopg prepares it after DATABASE_PREPARE_THRESHOLD runs on a connection and the
+        # database plans the look-ups' few statements once per connection, not per request (issue
+        # 16: 0.51 -> 0.19 ms of database time a look-up). Prepared statements live in the backend
+        # a connection holds: behind PgBouncer in transaction mode, set DATABASE_SERVER_SIDE_BINDING=0.
+        if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+            _database.setdefault("OPTIONS", {})
+            _database["OPTIONS"].setdefault("server_side_binding", True)
+            _database["OPTIONS"].setdefault("prepare_threshold", env.int("DATABASE_PREPARE_THRESHOLD", default=5))
 # Read replicas (README: Read replicas): DATABASE_REPLICA_URLS, comma-separated, become the aliases
 # replica_0..n, which serve status look-ups through apps.core.routers.ReplicaRouter while they lag
 # the primary by at most DATABASE_REPLICA_MAX_LAG seconds (apps.core.replicas). Empty: none. Tests

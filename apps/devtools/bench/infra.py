@@ -173,10 +173,13 @@ class Process:
             self.proc.wait(timeout=10)
 
 
-def gunicorn_start(*, port: int, workers: int, threads: int, env: dict, token: str) -> Process:
+def gunicorn_start(
+    *, port: int, workers: int, threads: int, env: dict, token: str, app: str = "config.wsgi:application"
+) -> Process:
+    """gunicorn serving `app` (the portal; the `status_read` floor serves its raw app the same way)."""
     args = [
         str(Path(sys.executable).with_name("gunicorn")),
-        "config.wsgi:application",
+        app,
         f"--bind=127.0.0.1:{port}",
         "--worker-class=gthread",
         f"--workers={workers}",

@@ -63,12 +63,25 @@ def table(results: dict) -> str:
 
     if s := sections.get("status_read"):
         o, f = s["ours"], s["floor"]
-        add(
-            "status_read",
-            f"{_fmt(o['per_second'])} look-ups/s, p50 {_fmt(o['p50_ms'])} ms, p99 {_fmt(o['p99_ms'])} ms",
-            f"{_fmt(f['per_second'])} pings/s, p50 {_fmt(f['p50_ms'])} ms, p99 {_fmt(f['p99_ms'])} ms",
-            s,
-        )
+        if "raw" in s:  # the raw WSGI+psycopg floor (read_path.py), with CPU per request and ping
+            p = s["ping"]
+            add(
+                "status_read",
+                f"{_fmt(o['per_second'])} look-ups/s, {_fmt(o['cpu_ms_per_request'], 2)} ms CPU each "
+                f"({_fmt(o['cores_for_23000_per_second'])} cores for 23,000/s), p99 {_fmt(o['p99_ms'])} ms; "
+                f"ping {_fmt(p['per_second'])}/s, {_fmt(p['cpu_ms_per_request'], 2)} ms CPU "
+                f"(ratio {_fmt(s.get('ratio_ping'), 3)})",
+                f"raw app {_fmt(f['per_second'])} look-ups/s, {_fmt(f['cpu_ms_per_request'], 2)} ms CPU each "
+                f"({_fmt(f['cores_for_23000_per_second'])} cores for 23,000/s)",
+                s,
+            )
+        else:
+            add(
+                "status_read",
+                f"{_fmt(o['per_second'])} look-ups/s, p50 {_fmt(o['p50_ms'])} ms, p99 {_fmt(o['p99_ms'])} ms",
+                f"{_fmt(f['per_second'])} pings/s, p50 {_fmt(f['p50_ms'])} ms, p99 {_fmt(f['p99_ms'])} ms",
+                s,
+            )
     if s := sections.get("fanout"):
         add(
             "fanout",
@@ -133,6 +146,30 @@ def table(results: dict) -> str:
             f"{_fmt(f['per_second'])} staff look-ups/s without, p99 {_fmt(f['p99_ms'])} ms",
             s,
         )
+    if s := sections.get("restrictions_feed"):  # apps/devtools/bench/feed.py
+        r, lifted = s["restricted"], s["lifted"]
+        add(
+            "restrictions_feed",
+            f"restricted page of {_fmt(s['page_size'])} (of {_fmt(s['totals']['restricted'])}): "
+            + ", ".join(f"{w} {_fmt(r[w]['median_ms'])} ms (db {_fmt(r[w]['db_ms'], 2)} ms)" for w in r)
+            + f"; lifted (of {_fmt(s['totals']['lifted'])}): "
+            + ", ".join(f"{w} {_fmt(lifted[w]['median_ms'])} ms" for w in lifted),
+            "old cursor, db: " + ", ".join(f"{w} {_fmt(r[w]['db_ms_before'], 2)} ms" for w in r),
+            s,
+        )
+    if s := sections.get("status_read_replica"):  # apps/devtools/bench/replica.py
+        if s.get("measured"):
+            o, f = s["replica"], s["primary"]
+            add(
+                "status_read_replica",
+                f"{_fmt(o['per_second'])} look-ups/s with one replica ({_fmt(100 * o['served_by_replica'])}% "
+                f"served there; primary {_fmt(o['primary_db_cpu_ms'], 3)}, replica {_fmt(o['replica_db_cpu_ms'], 3)} "
+                "ms db CPU each)",
+                f"{_fmt(f['per_second'])} look-ups/s, primary alone ({_fmt(f['primary_db_cpu_ms'], 3)} ms db CPU each)",
+                s,
+            )
+        else:
+            add("status_read_replica", s.get("why", "not measured"), "–", s)
     generation = results.get("generation") or {}
     head = [
         f"Run of {results.get('finished_at', '?')}: {_fmt(results.get('persons'))} persons"

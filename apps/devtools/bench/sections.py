@@ -1,7 +1,7 @@
 """The measured sections of `manage.py bench`. Each returns a dict with its measured numbers, its
 `ratio` (what `ratio_of` says) and the `persons` it ran on; none of them asserts anything.
 
-status_read  look-ups per second of `GET /api/v1/status/` under gunicorn, beside `GET /api/v1/ping/`
+status_read  look-ups per second and CPU of `GET /api/v1/status/`, beside a raw WSGI app and ping (read_path.py)
 fanout       a county designation reaching 10% of persons, beside one SQL UPDATE of the same rows
 ingest       stays accepted per second by `POST /api/v1/feeds/stays/`, beside COPY of the same rows
 sweep        the periodic sweep with 1% of persons due, beside 100% due
@@ -36,6 +36,8 @@ from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
+from apps.devtools.bench.read_path import merged as _merged
+from apps.devtools.bench.read_path import status_read  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.urgency import freshness_under_fanout  # noqa: F401 - a section (urgency.py)
 from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
@@ -151,75 +153,6 @@ def server_stop(ctx: Context) -> None:
 
 def _ratio(ours, floor) -> float | None:
     return round(ours / floor, 3) if ours and floor else None
-
-
-# --- status_read ----------------------------------------------------------------------------------
-
-
-def _merged(results) -> dict:
-    """Rounds of one load run as one: requests, errors, rate and latency percentiles."""
-    requests = sum(r.requests for r in results)
-    seconds = sum(r.seconds for r in results)
-    latencies = [x for r in results for x in r.latencies]
-    return {
-        "requests": requests,
-        "errors": sum(r.errors for r in results),
-        "per_second": round(requests / seconds, 1) if seconds else 0.0,
-        "p50_ms": percentile_ms(latencies, 50),
-        "p99_ms": percentile_ms(latencies, 99),
-    }
-
-
-def status_read(ctx: Context) -> dict:
-    s = ctx.settings
-    lookups = [
-        request_bytes("GET", f"/api/v1/status/?id_type=resident_id&id_number={n}", host=ctx.host, token=ctx.token)
-        for _pk, n in ctx.people
-    ]
-    random.Random(3).shuffle(lookups)
-    ping = request_bytes("GET", "/api/v1/ping/", host=ctx.host, token=ctx.token)
-    position = [0]
-
-    def next_lookup() -> bytes:
-        position[0] = (position[0] + 1) % len(lookups)
-        return lookups[position[0]]
-
-    def looked_up(status: int, body: bytes) -> bool:
-        return status == 200 and b'"state"' in body
-
-    def load(requests, seconds, check=lambda status, body: status == 200):
-        return run_load(
-            host="127.0.0.1", port=ctx.port, requests=requests, clients=s.clients, seconds=seconds, check=check
-        )
-
-    load(lambda: ping, s.warmup)
-    load(next_lookup, s.warmup, looked_up)
-    runs = {"ours": [], "floor": []}
-    for _round in range(s.rounds):
-        runs["floor"].append(load(lambda: ping, s.seconds))
-        runs["ours"].append(load(next_lookup, s.seconds, looked_up))
-
-    ours, floor = _merged(runs["ours"]), _merged(runs["floor"])
-    # The machine is shared: load from elsewhere comes and goes within a run. Each round measures
-    # the floor and then ours back to back, so the median of the rounds' ratios is the fair one.
-    ratios = [
-        o.requests / o.seconds / (f.requests / f.seconds)
-        for o, f in zip(runs["ours"], runs["floor"], strict=True)
-        if o.seconds and f.seconds and f.requests
-    ]
-    return {
-        "persons": ctx.persons,
-        "clients": s.clients,
-        "server": f"gunicorn gthread, {s.server_workers} workers x {s.server_threads} threads",
-        "seconds_per_run": s.seconds,
-        "rounds": s.rounds,
-        "ours": {"endpoint": "GET /api/v1/status/?id_type=resident_id&id_number=…", **ours},
-        "floor": {"endpoint": "GET /api/v1/ping/ (token authentication only)", **floor},
-        "round_ratios": [round(r, 3) for r in ratios],
-        "ratio": round(statistics.median(ratios), 3) if ratios else None,
-        "ratio_of": "look-ups per second / pings per second (median of the rounds)",
-        "target": ">= 0.8",
-    }
 
 
 # --- ingest ---------------------------------------------------------------------------------------

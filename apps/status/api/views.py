@@ -54,18 +54,35 @@ class StatusLookupView(BaseAPIView):
         responses={200: StatusSerializer, **error_responses(404)},
     )
     def get(self, request):
-        query = StatusQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = status_query(request.query_params)
         person = person_by_id(
-            id_type=query.validated_data["id_type"],
-            id_number=query.validated_data["id_number"],
-            queryset=Person.objects.visible_to(request.user),
+            id_type=query["id_type"], id_number=query["id_number"], queryset=Person.objects.visible_to(request.user)
         )
         if person is None:
             raise NotFound(_("No such person."))
-        return person_status_response(
-            request, person, proxy=query.validated_data["proxy"], why=query.validated_data["why"]
-        )
+        return person_status_response(request, person, proxy=query["proxy"], why=query["why"])
+
+
+_TRUE, _FALSE = serializers.BooleanField.TRUE_VALUES, serializers.BooleanField.FALSE_VALUES
+
+
+def status_query(params) -> dict:
+    """The look-up's query parameters as `StatusQuerySerializer` validates them. The common case
+    (both IDs given, `proxy` absent or a boolean) is read directly: building and running the
+    serializer cost a tenth of a look-up. Anything else goes through the serializer, so every
+    error names its field in the same words as before."""
+    id_type, id_number = (params.get("id_type") or "").strip(), (params.get("id_number") or "").strip()
+    proxy = params.get("proxy")
+    if id_type and id_number and (proxy is None or proxy in _TRUE or proxy in _FALSE):
+        return {
+            "id_type": id_type,
+            "id_number": id_number,
+            "proxy": proxy is not None and proxy in _TRUE,
+            "why": (params.get("why") or "").strip(),
+        }
+    query = StatusQuerySerializer(data=params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
 
 
 class PersonStatusView(BaseAPIView):
