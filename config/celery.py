@@ -168,3 +168,13 @@ def liveness_hold(sender=None, request=None, **kwargs):
             workers.held_record(_liveness.client, tag, _liveness.member)
         except Exception:  # noqa: BLE001 - without the record the visibility timeout still applies
             pass
+
+
+@signals.worker_process_shutdown.connect
+def metrics_process_dead(pid=None, **kwargs):
+    """prometheus_client multiprocess mode (PROMETHEUS_MULTIPROC_DIR, apps.core.metrics): a pool
+    child that exits leaves the live gauges, as gunicorn's child_exit does for a web worker."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())

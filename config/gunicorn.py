@@ -40,3 +40,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 preload_app = True
 # gunicorn serves production: its settings unless the environment names others.
 raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'config.settings.production')}"]
+# Probes and scrapes are not written to the access log; a dead worker's live gauges leave the
+# metrics (prometheus_client multiprocess mode, PROMETHEUS_MULTIPROC_DIR): config/gunicorn_hooks.py.
+logger_class = "config.gunicorn_hooks.QuietProbesLogger"
+from config.gunicorn_hooks import child_exit  # noqa: E402, F401 - a server hook, found by its name

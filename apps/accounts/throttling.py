@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework.throttling import BaseThrottle
 
+from apps.core import metrics
 from apps.core.clock import LOCAL_TZ
 from apps.core.errors import TooManyLookups
 
@@ -176,14 +177,17 @@ class ApiThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         now = time.time()
-        rates, counters = [], []
+        rates, counters, kinds = [], [], set()
         for name, budget in self.budgets(request, view):
+            kinds.add(name.split(":", 1)[0])
             rates += budget
             counters += _window_counters(f"api:{name}", budget, now)
         if not counters:
             return True
         _peeked, counts = _hit(counters)
         self._wait = _over(rates, counts, now)
+        if self._wait is not None:  # the kind of budget, never who (/metrics)
+            metrics.throttled(",".join(sorted(kinds)))
         return self._wait is None
 
     def wait(self):
@@ -210,8 +214,10 @@ def lookup_check(user, kind: str, count: int = 1) -> None:
     lock_key = f"rl:lock:{kind}:{who}"
     locked_until, counts = _hit(_window_counters(f"lookup:{kind}:{who}", rates, now), peek=lock_key, by=count)
     if locked_until is not None and locked_until > now:
+        metrics.throttled(f"lookup:{kind}")
         raise _too_many(locked_until - now)
     if _over(rates, counts, now) is not None:
+        metrics.throttled(f"lookup:{kind}")
         lockout = settings.LOOKUP_LOCKOUT_SECONDS or _over(rates, counts, now)
         try:
             _cache().set(lock_key, math.ceil(now + lockout), math.ceil(lockout) + 1)

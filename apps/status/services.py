@@ -93,6 +93,7 @@ def status_refresh_many(*, person_ids: Iterable[int]) -> dict[int, PersonStatus]
         ):
             latest_release[(pid, number)] = release_id
 
+    status_metrics.fresh_observe([locked[pid].dirty_since for pid in todo], t)  # feed-to-fresh (/metrics)
     stored, transitions, new_episodes, ended_episodes, reraised = {}, [], [], [], set()
     for pid in todo:
         result = results[pid]
