@@ -5,17 +5,20 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Prefetch, Q
 
+from apps.core.clock import LOCAL_TZ
+
 from .models import TrustedIssuer, TrustedKey
 from .signing import keys_published
 
 
-def trusted_key_entry(key: TrustedKey) -> dict:
+def _entry(kid: str, alg: str, public_key: str, valid_from: dt.datetime, valid_to: dt.datetime | None) -> dict:
+    """One published key; its validity in Beijing time, as every time of the API."""
     return {
-        "kid": key.kid,
-        "alg": key.alg,
-        "public_key": key.public_key,
-        "valid_from": key.valid_from.isoformat(),
-        "valid_to": key.valid_to.isoformat() if key.valid_to else None,
+        "kid": kid,
+        "alg": str(alg),
+        "public_key": public_key,
+        "valid_from": valid_from.astimezone(LOCAL_TZ).isoformat(),
+        "valid_to": valid_to.astimezone(LOCAL_TZ).isoformat() if valid_to else None,
     }
 
 
@@ -32,8 +35,16 @@ def keys_document(t: dt.datetime) -> dict:
     return {
         "issuer": settings.CREDENTIAL_ISSUER,
         "name": settings.CREDENTIAL_ISSUER_NAME,
-        "keys": [k.published_entry() for k in keys_published(settings.CREDENTIAL_SIGNING_KEYS, t)],
+        "keys": [
+            _entry(k.kid, k.alg, k.public_pem, k.valid_from, k.valid_to)
+            for k in keys_published(settings.CREDENTIAL_SIGNING_KEYS, t)
+        ],
         "trusted": [
-            {"issuer": i.region, "name": i.name, "keys": [trusted_key_entry(k) for k in i.keys.all()]} for i in issuers
+            {
+                "issuer": i.region,
+                "name": i.name,
+                "keys": [_entry(k.kid, k.alg, k.public_key, k.valid_from, k.valid_to) for k in i.keys.all()],
+            }
+            for i in issuers
         ],
     }

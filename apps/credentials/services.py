@@ -172,6 +172,10 @@ def issued_credentials_purge(*, before: dt.datetime | None = None) -> int:
 # --- the trust list (互认), kept by policy administrators ---------------------------------------------
 
 
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
+
+
 def _audit(actor, change: str, reason: str, detail: dict) -> None:
     # The trust list is policy (SPEC §11, kept by policy administrators): its changes are audited
     # as policy publications, the change named in the detail.
@@ -238,8 +242,8 @@ def trusted_key_add(
             "region": issuer.region,
             "kid": kid,
             "alg": alg,
-            "valid_from": valid_from.isoformat(),
-            "valid_to": valid_to.isoformat() if valid_to else None,
+            "valid_from": _iso(valid_from),
+            "valid_to": _iso(valid_to),
         },
     )
     return key
@@ -261,8 +265,8 @@ def trusted_key_end(*, actor, key: TrustedKey, valid_to: dt.datetime | None, rea
         {
             "region": key.issuer.region,
             "kid": key.kid,
-            "valid_to_before": before.isoformat() if before else None,
-            "valid_to": valid_to.isoformat() if valid_to else None,
+            "valid_to_before": _iso(before),
+            "valid_to": _iso(valid_to),
         },
     )
     return key
