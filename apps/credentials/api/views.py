@@ -38,17 +38,17 @@ CredentialSerializer = inline_serializer(
     },
 )
 
-KEY_ENTRY_FIELDS = {
-    "kid": serializers.CharField(),
-    "alg": serializers.ChoiceField(choices=["ES256", "EdDSA"]),
-    "public_key": serializers.CharField(help_text="PEM (SubjectPublicKeyInfo)"),
-    "valid_from": serializers.DateTimeField(),
-    "valid_to": serializers.DateTimeField(allow_null=True),
-}
+
+class CredentialKeySerializer(serializers.Serializer):
+    kid = serializers.CharField()
+    alg = serializers.ChoiceField(choices=["ES256", "EdDSA"])
+    public_key = serializers.CharField(help_text="PEM (SubjectPublicKeyInfo)")
+    valid_from = serializers.DateTimeField()
+    valid_to = serializers.DateTimeField(allow_null=True)
 
 
 def _key_entries():
-    return inline_serializer("CredentialKey", KEY_ENTRY_FIELDS, many=True)
+    return CredentialKeySerializer(many=True)
 
 
 KeysSerializer = inline_serializer(
