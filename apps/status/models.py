@@ -20,12 +20,14 @@ class PersonStatus(models.Model):
     person = models.OneToOneField(
         "people.Person", verbose_name=_("person"), primary_key=True, on_delete=models.CASCADE, related_name="status"
     )
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.GREEN, db_index=True)
+    # Not indexed alone: `status_state_since` (state, state_since) serves every filter by state, and
+    # a column indexed twice is two entries to write on every change of state (issue 17).
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.GREEN)
     popups = models.JSONField(_("active popups"), default=list, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
     valid_until = models.DateTimeField(_("valid until"))
-    next_change_at = models.DateTimeField(_("next change at"), null=True, blank=True, db_index=True)
+    next_change_at = models.DateTimeField(_("next change at"), null=True, blank=True)  # status_next_change
     state_since = models.DateTimeField(_("state since"))
     evidence_watermark = models.BigIntegerField(_("evidence known up to ingestion"), default=0)
     version = models.PositiveBigIntegerField(_("version"), default=0)
@@ -44,6 +46,11 @@ class PersonStatus(models.Model):
             # Only the few rows marked dirty: a full index kept tens of thousands of dead entries
             # after a fan-out for the sweep to walk.
             models.Index(fields=["dirty_since"], name="status_dirty", condition=models.Q(dirty_since__isnull=False)),
+            # The sweep's `next_change_at <= now`: the many rows with no next change (green, no
+            # evidence) are not in it, and an update leaving them without one never touches it.
+            models.Index(
+                fields=["next_change_at"], name="status_next_change", condition=models.Q(next_change_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -78,8 +85,13 @@ class Popup(models.Model):
     """One episode of a numbered popup (①–⑤) for a person: from `since` until it clears on its
     own (`auto`) or is released (`release`)."""
 
+    # No index of its own: `popup_person_number` (person, number, ended_at) starts with it.
     person = models.ForeignKey(
-        "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="popup_episodes"
+        "people.Person",
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="popup_episodes",
+        db_index=False,
     )
     number = models.PositiveSmallIntegerField(_("popup number"), choices=number_choices())
     since = models.DateTimeField(_("since"))
@@ -118,8 +130,9 @@ class Release(AppendOnlyModel):
 
     append_only_fill_once = ("status_after",)
 
+    # No index of its own: `release_person_popup` (person, popup_number, created_at) starts with it.
     person = models.ForeignKey(
-        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases"
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases", db_index=False
     )
     popup_number = models.PositiveSmallIntegerField(_("popup number"))
     actor = models.ForeignKey(

@@ -12,6 +12,7 @@ from apps.areas.models import Area
 from apps.core.clock import local_date, next_local_midnight, now
 from apps.evidence.models import (
     Association,
+    DeclaredPlace,
     HealthEvent,
     InboundArrival,
     ItineraryDeclaration,
@@ -40,6 +41,9 @@ STAY_COLUMNS = (
     "phone_hash",
 )
 StayRow = namedtuple("StayRow", STAY_COLUMNS)
+DECLARATION_COLUMNS = ("pk", "person_id", "ingestion_id", "source", "submitted_at", "entered_beijing_at")
+DeclarationRow = namedtuple("DeclarationRow", (*DECLARATION_COLUMNS, "places"))  # places: (area, arrived, departed)
+AreaRow = namedtuple("AreaRow", ("city_id", "full_name"))
 
 
 def in_array(model, field: str, values, db_type: str = "bigint"):
@@ -54,7 +58,14 @@ def in_array(model, field: str, values, db_type: str = "bigint"):
     return RawSQL(f"{column} = ANY(%s::{db_type}[])", (values,), output_field=BooleanField())
 
 
-def _stay_fact(stay: StayRow, areas: dict[str, Area]) -> f.StayFact:
+def _in_order(queryset):
+    """The model's own ordering with the primary key last: ties (two orders starting at the same
+    moment) come back in one order whether a person's facts are read alone or with a chunk's, so
+    reasons that sort equal keep one order (the fast path's property test found the difference)."""
+    return queryset.order_by(*queryset.model._meta.ordering, "pk")
+
+
+def _stay_fact(stay: StayRow, areas: dict[str, AreaRow]) -> f.StayFact:
     area = areas.get(stay.area_id)
     return f.StayFact(
         id=stay.pk,
@@ -90,7 +101,7 @@ def persons_facts(person_ids: list[int], t: dt.datetime) -> dict[int, f.Facts]:
     policy = policy_at(t)
     window_start = t - policy.lookback
     phones = list(
-        Phone.objects.filter(in_array(Phone, "person", ids)).values_list(
+        _in_order(Phone.objects.filter(in_array(Phone, "person", ids))).values_list(
             "person_id", "number_hash", "bound_at", "unbound_at"
         )
     )
@@ -98,90 +109,113 @@ def persons_facts(person_ids: list[int], t: dt.datetime) -> dict[int, f.Facts]:
     owners = _group(phones, lambda p: p[1])
     in_window = Q(departed_at__isnull=True) | Q(departed_at__gte=window_start)
     stays = Stay.objects.filter(refunded=False).filter(in_window)
-    direct = [StayRow(*r) for r in stays.filter(in_array(Stay, "person", ids)).values_list(*STAY_COLUMNS)]
+    direct = [StayRow(*r) for r in _in_order(stays.filter(in_array(Stay, "person", ids))).values_list(*STAY_COLUMNS)]
     hashes = list(owners)
     telecom = []
     for start in range(0, len(hashes), 1000):
         chunk = in_array(Stay, "phone_hash", hashes[start : start + 1000], "text")
-        telecom += [StayRow(*r) for r in stays.filter(chunk).values_list(*STAY_COLUMNS)]
+        telecom += [StayRow(*r) for r in _in_order(stays.filter(chunk)).values_list(*STAY_COLUMNS)]
     stays_of: dict[int, list[StayRow]] = _group(direct, lambda s: s.person_id)
     for stay in telecom:
         for person_id in {p[0] for p in owners.get(stay.phone_hash, ())}:
             stays_of[person_id].append(stay)
 
-    declarations = list(
-        ItineraryDeclaration.objects.filter(in_array(ItineraryDeclaration, "person", ids)).prefetch_related("places")
-    )
-    place_codes = {p.area_id for d in declarations for p in d.places.all()}
+    # Declarations and their places as plain rows; the places' query only when there is one (most
+    # chunks have none: a prefetch still cost a query and a model instance a declaration).
+    declarations = [
+        DeclarationRow(*row, places=[])
+        for row in _in_order(
+            ItineraryDeclaration.objects.filter(in_array(ItineraryDeclaration, "person", ids))
+        ).values_list(*DECLARATION_COLUMNS)
+    ]
+    if declarations:
+        by_id = {d.pk: d for d in declarations}
+        for declaration_id, *place in _in_order(
+            DeclaredPlace.objects.filter(declaration_id__in=list(by_id))
+        ).values_list("declaration_id", "area_id", "arrived_at", "departed_at"):
+            by_id[declaration_id].places.append(place)
+    place_codes = {area_code for d in declarations for area_code, _a, _d in d.places}
     all_stays = direct + telecom
-    areas = {a.code: a for a in Area.objects.filter(code__in={s.area_id for s in all_stays} | place_codes)}
+    areas = {
+        code: AreaRow(city_id, full_name)
+        for code, city_id, full_name in Area.objects.filter(
+            code__in={s.area_id for s in all_stays} | place_codes
+        ).values_list("code", "city_id", "full_name")
+    }
     county_codes = {s.area_id for s in all_stays if s.precision == "county"} | place_codes
     city_codes = {s.area_id for s in all_stays if s.precision == "city"} | {
         areas[c].city_id for c in place_codes if c in areas and areas[c].city_id
     }
-    designations = []
+    designation_facts = []
     if county_codes or city_codes:
-        designations = list(
-            RiskDesignation.objects.filter(
-                Q(area_id__in=county_codes) | Q(area__city_id__in=city_codes)
-            ).select_related("area")
-        )
-    designation_facts = [
-        f.DesignationFact(
-            id=d.pk,
-            ingestion_id=d.ingestion_id or 0,
-            area_code=d.area_id,
-            city_code=d.area.city_id or d.area_id,
-            level=d.level,
-            effective_from=d.effective_from,
-            area_name=d.area.full_name,
-        )
-        for d in designations
-    ]
+        designation_facts = [
+            f.DesignationFact(
+                id=pk,
+                ingestion_id=ingestion_id or 0,
+                area_code=area_code,
+                city_code=city_id or area_code,
+                level=level,
+                effective_from=effective_from,
+                area_name=full_name,
+            )
+            for pk, ingestion_id, area_code, city_id, level, effective_from, full_name in _in_order(
+                RiskDesignation.objects.filter(Q(area_id__in=county_codes) | Q(area__city_id__in=city_codes))
+            ).values_list(
+                "pk", "ingestion_id", "area_id", "area__city_id", "level", "effective_from", "area__full_name"
+            )
+        ]
     today = local_date(t)
-    local_cases = [
-        f.LocalCaseFact(r.pk, r.ingestion_id or 0, r.area_id, r.reported_on)
-        for r in LocalCaseReport.objects.filter(
-            area_id__in=county_codes, reported_on__gt=today - dt.timedelta(days=policy.local_case_clear_days + 1)
-        )
-    ]
-    ports = [
-        f.BorderPortFact(p.pk, p.ingestion_id or 0, p.area_id, p.effective_from, p.effective_to)
-        for p in BorderPortCounty.objects.filter(area_id__in=county_codes)
-    ]
+    local_cases = []
+    ports = []
+    if county_codes:
+        local_cases = [
+            f.LocalCaseFact(pk, ingestion_id or 0, area_code, reported_on)
+            for pk, ingestion_id, area_code, reported_on in _in_order(
+                LocalCaseReport.objects.filter(
+                    area_id__in=county_codes,
+                    reported_on__gt=today - dt.timedelta(days=policy.local_case_clear_days + 1),
+                )
+            ).values_list("pk", "ingestion_id", "area_id", "reported_on")
+        ]
+        ports = [
+            f.BorderPortFact(pk, ingestion_id or 0, area_code, starts, ends)
+            for pk, ingestion_id, area_code, starts, ends in _in_order(
+                BorderPortCounty.objects.filter(area_id__in=county_codes)
+            ).values_list("pk", "ingestion_id", "area_id", "effective_from", "effective_to")
+        ]
     labs = _group(
-        LabResult.objects.filter(in_array(LabResult, "person", ids), result="negative").values_list(
+        _in_order(LabResult.objects.filter(in_array(LabResult, "person", ids), result="negative")).values_list(
             "person_id", "pk", "ingestion_id", "sampled_at", "result"
         ),
         lambda r: r[0],
     )
     events = _group(
-        HealthEvent.objects.filter(in_array(HealthEvent, "person", ids)).values_list(
+        _in_order(HealthEvent.objects.filter(in_array(HealthEvent, "person", ids))).values_list(
             "person_id", "pk", "ingestion_id", "kind", "occurred_at", "detail"
         ),
         lambda e: e[0],
     )
     arrivals = _group(
-        InboundArrival.objects.filter(in_array(InboundArrival, "person", ids)).values_list(
+        _in_order(InboundArrival.objects.filter(in_array(InboundArrival, "person", ids))).values_list(
             "person_id", "pk", "ingestion_id", "entered_at", "quarantine_completed_at"
         ),
         lambda a: a[0],
     )
     orders = _group(
-        ObservationOrder.objects.filter(in_array(ObservationOrder, "person", ids)).values_list(
+        _in_order(ObservationOrder.objects.filter(in_array(ObservationOrder, "person", ids))).values_list(
             "person_id", "pk", "ingestion_id", "kind", "starts_at", "ends_at", "ended_at"
         ),
         lambda o: o[0],
     )
     associations = _group(
-        Association.objects.filter(in_array(Association, "person", ids), observed_at__gte=window_start).values_list(
-            "person_id", "pk", "ingestion_id", "kind", "observed_at"
-        ),
+        _in_order(
+            Association.objects.filter(in_array(Association, "person", ids), observed_at__gte=window_start)
+        ).values_list("person_id", "pk", "ingestion_id", "kind", "observed_at"),
         lambda a: a[0],
     )
     declarations_of = _group(declarations, lambda d: d.person_id)
     releases = _group(
-        Release.objects.filter(in_array(Release, "person", ids)).values_list(
+        _in_order(Release.objects.filter(in_array(Release, "person", ids))).values_list(
             "person_id", "pk", "popup_number", "evidence_watermark", "created_at"
         ),
         lambda r: r[0],
@@ -204,10 +238,10 @@ def persons_facts(person_ids: list[int], t: dt.datetime) -> dict[int, f.Facts]:
         person_declarations = declarations_of.get(person_id, [])
         codes, cities = relevant(person_stays)
         for d in person_declarations:
-            for p in d.places.all():
-                codes.add(p.area_id)
-                if p.area_id in areas and areas[p.area_id].city_id:
-                    cities.add(areas[p.area_id].city_id)
+            for area_code, _arrived, _departed in d.places:
+                codes.add(area_code)
+                if area_code in areas and areas[area_code].city_id:
+                    cities.add(areas[area_code].city_id)
         result[person_id] = f.Facts(
             policy=policy,
             next_policy_at=next_policy,
@@ -242,12 +276,12 @@ def persons_facts(person_ids: list[int], t: dt.datetime) -> dict[int, f.Facts]:
                     entered_beijing_at=d.entered_beijing_at,
                     places=tuple(
                         f.PlaceFact(
-                            area_code=p.area_id,
-                            city_code=(areas[p.area_id].city_id if p.area_id in areas else None) or p.area_id,
-                            arrived_at=p.arrived_at,
-                            departed_at=p.departed_at,
+                            area_code=area_code,
+                            city_code=(areas[area_code].city_id if area_code in areas else None) or area_code,
+                            arrived_at=arrived,
+                            departed_at=departed,
                         )
-                        for p in d.places.all()
+                        for area_code, arrived, departed in d.places
                     ),
                 )
                 for d in person_declarations

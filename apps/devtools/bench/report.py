@@ -83,10 +83,20 @@ def table(results: dict) -> str:
                 s,
             )
     if s := sections.get("fanout"):
+        o = s["ours"]
+        modes = ""
+        if "workers_1" in o:  # eager, 1 and 2 worker processes side by side (fanout.py)
+            modes = (
+                f"; 1 worker {_fmt(o['workers_1']['seconds'], 2)} s ({_fmt(o['workers_1']['ratio'], 1)}×), "
+                f"eager {_fmt(o['eager']['seconds'], 2)} s ({_fmt(o['eager']['ratio'], 1)}×)"
+            )
+        table = s.get("table") or {}
+        if table.get("updates"):
+            modes += f"; HOT {_fmt(table['hot_share'], 2)} of {_fmt(table['updates'])} updates, {_fmt(table['dead_rows_after'])} dead rows"
         add(
             "fanout",
-            f"{_fmt(s['ours']['seconds'], 2)} s for {_fmt(s['affected'])} statuses "
-            f"({_fmt(s['ours']['per_person_ms'], 2)} ms each)",
+            f"{_fmt(o['seconds'], 2)} s for {_fmt(s['affected'])} statuses with 2 workers "
+            f"({_fmt(o['per_person_ms'], 2)} ms each){modes}",
             f"{_fmt(s['floor']['seconds'], 3)} s (one UPDATE, {_fmt(s['floor']['rows'])} rows)",
             s,
         )

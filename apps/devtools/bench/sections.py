@@ -2,7 +2,7 @@
 `ratio` (what `ratio_of` says) and the `persons` it ran on; none of them asserts anything.
 
 status_read  look-ups per second and CPU of `GET /api/v1/status/`, beside a raw WSGI app and ping (read_path.py)
-fanout       a county designation reaching 10% of persons, beside one SQL UPDATE of the same rows
+fanout       a county designation reaching 10% of persons (eager, 1 and 2 workers), beside one SQL UPDATE (fanout.py)
 ingest       stays accepted per second by `POST /api/v1/feeds/stays/`, beside COPY of the same rows
 sweep        the periodic sweep with 1% of persons due, beside 100% due
 freshness    feed accepted → status recomputed by a real Celery worker on Redis
@@ -22,36 +22,30 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Max
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.services import partner_upsert, staff_upsert
-from apps.areas.models import Area
 from apps.audit import chain
 from apps.audit import services as audit_services  # its audit_seal, not the section's below
 from apps.audit.models import AccessLog, AuditCheckpoint, AuditLeaf
-from apps.core.bulk import rows_insert_with_history, tables_analyze
 from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
+from apps.devtools.bench.fanout import fanout  # noqa: F401 - a section (fanout.py)
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
 from apps.devtools.bench.read_path import merged as _merged
 from apps.devtools.bench.read_path import status_read  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.urgency import freshness_under_fanout  # noqa: F401 - a section (urgency.py)
-from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE, DEMO_POLICY_ADMIN, TELECOM_CITIES, TICKET_COUNTIES
+from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE, TELECOM_CITIES, TICKET_COUNTIES
 from apps.evidence.models import Stay
 from apps.evidence.services import content_hash
 from apps.people.models import Person, Phone
-from apps.policy.models import RiskDesignation
-from apps.policy.selectors import policy_at
-from apps.policy.services import risk_designation_publish
 from apps.status.models import PersonStatus
-from apps.status.services import CHUNK, persons_with_stays_in, status_refresh_many, status_sweep
+from apps.status.services import status_sweep
 
-FANOUT_COUNTY = "410105"  # 郑州 金水区: no generated stay goes to 郑州, so its 10% are the bench's own
-FANOUT_SHARE = 0.10
 BENCH_PARTNER = "bench"
 
 
@@ -322,126 +316,6 @@ def statuses_settle() -> int:
         total += done
         if not done:
             return total
-
-
-# --- fanout ---------------------------------------------------------------------------------------
-
-
-def _fanout_stays_ensure(ctx: Context, county: str) -> int:
-    """A stay in `county` in the look-back window for a random 10% of persons (most left a few
-    days ago, a tenth are still there), written once; their statuses are recomputed. Returns how
-    many persons have one."""
-    existing = Stay.objects.filter(external_id__startswith="bench-fanout-").values("person_id").distinct().count()
-    if existing:
-        return existing
-    wanted = max(1, round(ctx.persons * FANOUT_SHARE))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM people_person ORDER BY random() LIMIT %s", [wanted])
-        ids = sorted(row[0] for row in cursor.fetchall())
-    t = now()
-    rng = random.Random(5)
-    rows = []
-    for pk in ids:
-        arrived = t - dt.timedelta(days=rng.uniform(2, 12))
-        departed = None if rng.random() < 0.1 else min(t, arrived + dt.timedelta(days=rng.uniform(0.3, 2)))
-        record = {
-            "source": "rail",
-            "external_id": f"bench-fanout-{pk}",
-            "area_code": county,
-            "precision": "county",
-            "arrived_at": arrived,
-            "departed_at": departed,
-            "refunded": False,
-        }
-        rows.append(
-            {
-                "source": "rail",
-                "external_id": record["external_id"],
-                "person_id": pk,
-                "area_id": county,
-                "precision": "county",
-                "arrived_at": arrived,
-                "departed_at": departed,
-                "refunded": False,
-                "ingested_at": t,
-                "content_hash": content_hash(record),
-            }
-        )
-    with transaction.atomic():
-        rows_insert_with_history(Stay, rows, t)
-    tables_analyze(Stay)
-    for start in range(0, len(ids), CHUNK):
-        status_refresh_many(person_ids=ids[start : start + CHUNK])
-    return len(ids)
-
-
-FLOOR_FANOUT_SQL = """
-UPDATE status_personstatus AS ps
-SET state = 'popup', computed_at = now(), dirty_since = NULL, version = ps.version + 1
-FROM (
-    SELECT s.person_id FROM evidence_stay s
-    WHERE s.person_id IS NOT NULL
-      AND ((s.area_id = %(county)s AND s.precision = 'county') OR (s.area_id = %(city)s AND s.precision = 'city'))
-      AND (s.departed_at IS NULL OR s.departed_at >= %(since)s)
-    UNION
-    SELECT p.person_id FROM evidence_stay s JOIN people_phone p ON p.number_hash = s.phone_hash
-    WHERE s.phone_hash <> ''
-      AND ((s.area_id = %(county)s AND s.precision = 'county') OR (s.area_id = %(city)s AND s.precision = 'city'))
-      AND (s.departed_at IS NULL OR s.departed_at >= %(since)s)
-) AS affected
-WHERE ps.person_id = affected.person_id
-"""
-
-
-def fanout(ctx: Context) -> dict:
-    county = Area.objects.get(code=FANOUT_COUNTY)
-    stayed = _fanout_stays_ensure(ctx, county.code)
-    statuses_settle()
-    current = RiskDesignation.objects.filter(area=county).order_by("-effective_from", "-id").first()
-    level = "low" if current and current.level == "high" else "high"
-    actor = User.objects.get(username=DEMO_POLICY_ADMIN)
-
-    t0 = now()
-    started = time.perf_counter()
-    risk_designation_publish(actor=actor, area_code=county.code, level=level, effective_from=t0, note="bench")
-    ours_seconds = time.perf_counter() - started  # eager: the recomputation ran at commit
-
-    since = t0 - policy_at(t0).lookback
-    affected = list(persons_with_stays_in(county_codes=[county.code], since=since))
-    rows = PersonStatus.objects.filter(person_id__in=affected)
-    stale = rows.exclude(computed_at__gte=t0).count() + rows.filter(dirty_since__isnull=False).count()
-    states = dict(rows.values_list("state").annotate(n=Count("pk")).order_by())
-
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            started = time.perf_counter()
-            cursor.execute(FLOOR_FANOUT_SQL, {"county": county.code, "city": county.city_id, "since": since})
-            floor_rows = cursor.rowcount
-            floor_seconds = time.perf_counter() - started
-        transaction.set_rollback(True)  # the floor only measures; the statuses stay the engine's
-
-    return {
-        "persons": ctx.persons,
-        "county": f"{county.code} {county.full_name}",
-        "level": level,
-        "persons_with_a_stay_there": stayed,
-        "affected": len(affected),
-        "stale_after": stale,
-        "states_after": states,
-        "ours": {
-            "method": "risk_designation_publish; recomputation eager, in chunks of 500, until every affected status is fresh",
-            "seconds": round(ours_seconds, 3),
-            "per_person_ms": round(ours_seconds / len(affected) * 1000, 3) if affected else None,
-        },
-        "floor": {
-            "method": "one UPDATE of status_personstatus joining the same stays and phones",
-            "rows": floor_rows,
-            "seconds": round(floor_seconds, 3),
-        },
-        "ratio": _ratio(ours_seconds, floor_seconds),
-        "ratio_of": "seconds ours / seconds floor",
-        "target": "<= 3",
-    }
 
 
 # --- sweep ----------------------------------------------------------------------------------------

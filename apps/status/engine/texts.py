@@ -50,11 +50,15 @@ class Message:
         return Text(self.code, tuple((name, _frozen(value)) for name, value in params.items()))
 
 
+_SEQUENCES = (list, tuple)
+_PLAIN = (Text, str, int, float)  # tuples, not `Text | str | …`: a union is built on every call
+
+
 def _frozen(value):
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, Text | str | int | float) or value is None:
+    if value is None or isinstance(value, _PLAIN):
         return value
+    if isinstance(value, _SEQUENCES):
+        return tuple(_frozen(v) for v in value)
     raise TypeError(f"an engine text takes plain values, texts or lists of them, not {type(value).__name__}")
 
 

@@ -38,9 +38,29 @@ def phone_period_end(facts: Facts, phone) -> dt.datetime | None:
     return phone.unbound_at + dt.timedelta(days=facts.policy.phone_unbind_days)
 
 
+# The last answer of `counted_stays`: four rules ask it of the same facts and moment in one
+# evaluation. Held by reference (compared with `is`, never hashed: hashing the facts would cost
+# more than the answer), so an entry never matches another person's facts; one tuple, read and
+# replaced whole, so threads evaluating at once never see half of another's entry.
+_last_counted: tuple = (None, None, (), ())
+
+
 def counted_stays(facts: Facts, t: dt.datetime, changes: list[dt.datetime]) -> list[StayFact]:
     """The stays that count at `t` (SPEC §2 rules for using them), appending to `changes` every
     future moment at which that set can change without new data."""
+    global _last_counted
+    last_facts, last_t, counted, found = _last_counted
+    if last_facts is facts and last_t == t:
+        changes.extend(found)
+        return list(counted)
+    found_now: list[dt.datetime] = []
+    counted_now = _counted_stays(facts, t, found_now)
+    _last_counted = (facts, t, tuple(counted_now), tuple(found_now))
+    changes.extend(found_now)
+    return counted_now
+
+
+def _counted_stays(facts: Facts, t: dt.datetime, changes: list[dt.datetime]) -> list[StayFact]:
     policy = facts.policy
     lookback = policy.lookback
     min_telecom = dt.timedelta(hours=policy.telecom_min_stay_hours)
