@@ -105,7 +105,7 @@ def restore_orphans(celery_app, client) -> int:
     with celery_app.connection_for_write() as conn:
         qos = conn.default_channel.qos
         for tag in dead:
-            qos.restore_by_tag(tag, leftmost=True)
+            qos.restore_by_tag(tag)  # RPUSH: consumers BRPOP, so it is the next taken (publishing LPUSHes)
     client.hdel(HELD_KEY, *dead)
     stale_members = {m.decode() for m in client.zrangebyscore(WORKERS_KEY, "-inf", time.time() - 10 * STALE_SECONDS)}
     for member in stale_members:  # long dead: out of the set, so the set stays small
