@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import F, Min, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Min, Q
 from django.utils.translation import gettext as _
 
 from apps.core import crypto
@@ -197,21 +197,35 @@ def restricted_rows(*, as_of: dt.datetime, since: dt.datetime | None, after: Pos
 
 
 def lifted_rows(*, as_of: dt.datetime, since: dt.datetime | None, after: Position):
-    """The `lifted` list from `after` on, in its order: (transition id, at, ref, ID type, encrypted
-    ID); a range scan of the index `transition_to_at` (to_state, at, id) from the cursor."""
-    rows = StatusTransition.objects.filter(
-        to_state=State.GREEN,
-        at__lte=as_of,
-        person__status__state=State.GREEN,
-        person__status__state_since=F("at"),
-    )
+    """The transitions to green from `after` on, in the `lifted` list's order: (transition id, at,
+    ref, ID type, encrypted ID, current). `current` says whether the transition is the person's
+    latest (their status still green since its moment); only those are listed. A range scan of the
+    index `transition_to_at` (to_state, at, id) from the cursor, every row kept: filtered in the
+    join, the planner took `state_since = at` for a rare match and sorted every lifted row instead
+    of walking the index (`_lifted_page` filters in Python)."""
+    rows = StatusTransition.objects.filter(to_state=State.GREEN, at__lte=as_of)
     if since is not None:
         rows = rows.filter(at__gte=since)
+    current = Q(person__status__state=State.GREEN, person__status__state_since=F("at"))
     return (
         rows.filter(_after(after, "at", "id"))
+        .annotate(current=ExpressionWrapper(current, output_field=BooleanField()))
         .order_by("at", "id")
-        .values_list("id", "at", "person__ref", "person__id_type", "person__id_encrypted")
+        .values_list("id", "at", "person__ref", "person__id_type", "person__id_encrypted", "current")
     )
+
+
+def _lifted_page(*, as_of: dt.datetime, since: dt.datetime | None, after: Position, page_size: int) -> list[tuple]:
+    """Up to page_size + 1 rows of the `lifted` list after `after`: transitions read page_size + 1
+    at a time in index order, the superseded ones dropped (one query unless some were)."""
+    rows, position, batch = [], after, page_size + 1
+    while len(rows) < batch:
+        candidates = list(lifted_rows(as_of=as_of, since=since, after=position)[:batch])
+        rows += [row[:-1] for row in candidates if row[-1]]
+        if len(candidates) < batch:
+            break
+        position = Position(at=candidates[-1][1], id=candidates[-1][0])
+    return rows[:batch]
 
 
 def restrictions_page(
@@ -240,7 +254,7 @@ def restrictions_page(
 
     lifted, next_lifted = [], Position(done=True)
     if not position.lifted.done:
-        rows = list(lifted_rows(as_of=as_of, since=since, after=position.lifted)[: page_size + 1])
+        rows = _lifted_page(as_of=as_of, since=since, after=position.lifted, page_size=page_size)
         more = len(rows) > page_size
         rows = rows[:page_size]
         lifted = [
