@@ -100,6 +100,20 @@ def rows_insert_with_history(
     rows_insert(model.history.model, rows, defaults=defaults)
 
 
+def history_user_id(model) -> int | None:
+    """The user simple-history records for a change made now (the request's authenticated user,
+    from its middleware; none in a task or command), for history rows written by `rows_insert`."""
+    user = model.history.model.get_default_history_user(_NO_INSTANCE)
+    return user.pk if user else None
+
+
+class _NoInstance:
+    """No instance: simple-history reads the request's user when it has no `_history_user`."""
+
+
+_NO_INSTANCE = _NoInstance()
+
+
 def objs_create_with_history(objs: list, model) -> list:
     """`bulk_create_with_history(objs, model)` for new, unsaved instances: the same rows and
     history rows (user from the request, as simple-history takes it, and the instances' change

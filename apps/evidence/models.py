@@ -60,6 +60,18 @@ def ingestions_settled() -> None:
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
+def payload_text(value) -> tuple[str, bool]:
+    """The JSON a batch is kept as, and whether all its text can be stored as it is. A lone
+    surrogate (a record rejected for it) has no UTF-8: then it is kept escaped (`\\udfff`), which
+    reads back as exactly what was received. `False` also when the JSON holds an escaped NUL
+    (`\\u0000`, or a backslash and `u0000` of the text itself): then only a closer look at each
+    record tells (apps.core.text.unstorable_text_errors)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if not is_storable(text):
+        return json.dumps(value, default=str), False
+    return text, "\\u0000" not in text
+
+
 class Ingestion(models.Model):
     """One accepted batch (or one staff or person action), kept as received."""
 
@@ -110,12 +122,7 @@ class Ingestion(models.Model):
 
     @payload.setter
     def payload(self, value) -> None:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        if not is_storable(text):
-            # A lone surrogate (a record rejected for it) has no UTF-8: kept escaped (`\udfff`),
-            # which reads back as exactly what was received.
-            text = json.dumps(value, default=str)
-        self.payload_encrypted = crypto.encrypt(text)
+        self.payload_encrypted = crypto.encrypt(payload_text(value)[0])
 
 
 class FeedRecord(models.Model):

@@ -15,8 +15,8 @@ from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history
 
 from apps.areas.models import Area
-from apps.core import doors
-from apps.core.bulk import objs_create_with_history
+from apps.core import crypto, doors
+from apps.core.bulk import history_user_id, rows_insert_with_history
 from apps.core.clock import now
 from apps.core.text import is_storable, unstorable_text_errors
 from apps.people.models import Person, Phone
@@ -35,6 +35,7 @@ from .models import (
     LabResult,
     ObservationOrder,
     Stay,
+    payload_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -106,8 +107,13 @@ def _canonical(value):
     return value
 
 
+# json.dumps(..., sort_keys=True, ensure_ascii=False) builds an encoder each call: one, kept. The
+# text must never change (stored hashes tell a resend from an update).
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def content_hash(data: dict) -> str:
-    payload = json.dumps({k: _canonical(v) for k, v in sorted(data.items())}, sort_keys=True, ensure_ascii=False)
+    payload = _HASH_ENCODER.encode({k: _canonical(v) for k, v in data.items()})
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -173,8 +179,15 @@ def feed_ingest(*, feed: str, records: list, actor=None, source: str | None = No
 def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | None) -> IngestResult:
     spec = FEEDS[feed]
     t = now()
+    # The batch as received, encrypted; its JSON also tells whether any record holds text no
+    # column can hold, so the common batch is not walked record by record for it.
+    text, storable = payload_text({"records": records})
     ingestion = Ingestion.objects.create(
-        feed=feed, received_at=t, submitted_by=actor, payload={"records": records}, record_count=len(records)
+        feed=feed,
+        received_at=t,
+        submitted_by=actor,
+        payload_encrypted=crypto.encrypt(text),
+        record_count=len(records),
     )
     result = IngestResult(ingestion_id=ingestion.pk)
     codes = {str(r.get("area_code")) for r in records if isinstance(r, dict) and r.get("area_code")}
@@ -183,9 +196,9 @@ def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | Non
     codes = {code for code in codes if is_storable(code)}
     context = {"areas": {a.code: a for a in Area.objects.filter(code__in=codes)}}
 
-    # One validator for the whole batch, as DRF's ListSerializer does with its child: building a
-    # serializer per record deep-copies its fields each time, which was most of the validation.
-    validator = spec.schema(context=context)
+    # One validator for the whole batch: plain checks for the records it can vouch for, the
+    # feed's serializer for the others and for every error (feeds.BatchValidator).
+    validate = feeds.BatchValidator(spec.schema, context)
     valid: list[tuple[int, dict]] = []
     for index, record in enumerate(records):
         if not isinstance(record, dict):
@@ -193,12 +206,12 @@ def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | Non
             continue
         # Text no column can hold (a NUL, a lone surrogate) rejects its record, naming the fields,
         # before the serializer echoes it into the errors kept with the batch (jsonb refuses it too).
-        unstorable = unstorable_text_errors(record)
+        unstorable = None if storable else unstorable_text_errors(record)
         if unstorable:
             result.rejected.append({"index": index, "errors": unstorable})
             continue
         try:
-            valid.append((index, dict(validator.run_validation(record))))
+            valid.append((index, validate(record)))
         except serializers.ValidationError as exc:
             result.rejected.append({"index": index, "errors": exc.detail})
 
@@ -220,63 +233,96 @@ def _feed_ingest_once(*, feed: str, records: list, actor=None, source: str | Non
         keyed[key] = (data, digest)
         order.append(key)
 
-    existing = {}
-    for src in {k[0] for k in order}:
-        ids = [k[1] for k in order if k[0] == src]
-        for start in range(0, len(ids), 1000):
-            for obj in spec.model.objects.filter(source=src, external_id__in=ids[start : start + 1000]):
-                existing[(src, obj.external_id)] = obj
-
-    to_create = []
+    stored = _stored_hashes(spec.model, order)
+    phone_hashes: dict[str, str] = {}
+    rows, changed = [], {}
     for key in order:
         data, digest = keyed[key]
         values = {_model_field(name): data.get(name) for name in spec.fields}
         if "id_type" in data and data.get("id_number"):
             values["person_id"] = persons[(data["id_type"], data["id_number"])]
         if feed == "stays" and data.get("phone"):
-            values["phone_hash"] = phone_hash(data["phone"])
-        obj = existing.get(key)
-        if obj is not None:
-            if obj.content_hash == digest:
+            number = data["phone"]
+            if number not in phone_hashes:
+                phone_hashes[number] = phone_hash(number)
+            values["phone_hash"] = phone_hashes[number]
+        known = stored.get(key)
+        if known is not None:
+            if known[1] == digest:
                 result.duplicates += 1
-                continue
-            old_person, old_area = getattr(obj, "person_id", None), getattr(obj, "area_id", None)
-            for name, value in values.items():
-                setattr(obj, name, value)
-            obj.content_hash = digest
-            obj.ingestion = ingestion
-            obj.ingested_at = t
-            obj.save()
-            result.updated += 1
-            _note_affected(result, obj, old_person, old_area)
+            else:
+                changed[known[0]] = (values, digest)
             continue
-        obj = spec.model(
-            source=key[0], external_id=key[1], ingestion=ingestion, ingested_at=t, content_hash=digest, **values
+        # A plain row by column (attname); the columns it leaves out take their fields' defaults.
+        rows.append(
+            {
+                "source": key[0],
+                "external_id": key[1],
+                "ingestion_id": ingestion.pk,
+                "ingested_at": t,
+                "content_hash": digest,
+                **values,
+            }
         )
-        to_create.append(obj)
         result.accepted += 1
-        _note_affected(result, obj)
+        _note_affected(result, values.get("person_id"), values.get("area_id"), spec)
 
-    if to_create:
-        objs_create_with_history(to_create, spec.model)  # COPY on PostgreSQL
+    for obj in spec.model.objects.filter(pk__in=list(changed)).order_by("pk") if changed else ():
+        # A changed record: saved through the model, its earlier version kept in its history.
+        values, digest = changed[obj.pk]
+        old_person, old_area = getattr(obj, "person_id", None), getattr(obj, "area_id", None)
+        for name, value in values.items():
+            setattr(obj, name, value)
+        obj.content_hash = digest
+        obj.ingestion = ingestion
+        obj.ingested_at = t
+        obj.save()
+        result.updated += 1
+        _note_affected(result, getattr(obj, "person_id", None), getattr(obj, "area_id", None), spec)
+        _note_affected(result, old_person, old_area, spec)
+
+    if rows:
+        records_insert(spec.model, rows, t)  # COPY on PostgreSQL, with the history rows
 
     Ingestion.objects.filter(pk=ingestion.pk).update(
         accepted=result.accepted, updated=result.updated, duplicates=result.duplicates, rejected=result.rejected
     )
-    _schedule_recomputation(result, spec, [keyed[k][0] for k in order])
+    _schedule_recomputation(result, set(phone_hashes.values()))
     return result
 
 
-def _note_affected(result: IngestResult, obj, old_person=None, old_area=None) -> None:
-    for person_id in (getattr(obj, "person_id", None), old_person):
-        if person_id:
-            result.person_ids.add(person_id)
-    if isinstance(obj, LocalCaseReport):
-        result.county_codes.update(c for c in (obj.area_id, old_area) if c)
+def records_insert(model, rows: list[dict], t: dt.datetime) -> None:
+    """New records of a batch and their history rows (`+`, at `t`, by the request's user as
+    simple-history records it), in bulk. The one place a batch's new records are written: the
+    fault tests break it to prove a batch is all or nothing."""
+    rows_insert_with_history(model, rows, t, user_id=history_user_id(model))
 
 
-def _schedule_recomputation(result: IngestResult, spec: Feed, records: list[dict]) -> None:
-    phone_hashes = {phone_hash(r["phone"]) for r in records if r.get("phone")}
+def _stored_hashes(model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(pk, content hash) of the records already stored under these keys, by key: plain values,
+    read by source in pages of 1,000 ids (the unique index on source and external id)."""
+    stored = {}
+    by_source: dict[str, list[str]] = {}
+    for src, external_id in keys:
+        by_source.setdefault(src, []).append(external_id)
+    for src, ids in by_source.items():
+        for start in range(0, len(ids), 1000):
+            page = model.objects.filter(source=src, external_id__in=ids[start : start + 1000])
+            for pk, external_id, digest in page.values_list("pk", "external_id", "content_hash"):
+                stored[(src, external_id)] = (pk, digest)
+    return stored
+
+
+def _note_affected(result: IngestResult, person_id, area_id, spec: Feed) -> None:
+    if person_id:
+        result.person_ids.add(person_id)
+    if spec.model is LocalCaseReport and area_id:
+        result.county_codes.add(area_id)
+
+
+def _schedule_recomputation(result: IngestResult, phone_hashes: set[str]) -> None:
+    """Mark the persons the batch can affect (named, or owning a phone it names), inside its
+    transaction; their recomputation is sent once it commits (`status_mark_dirty`)."""
     if phone_hashes:
         result.person_ids.update(Phone.objects.filter(number_hash__in=phone_hashes).values_list("person_id", flat=True))
     if result.person_ids:

@@ -91,16 +91,16 @@ def test_a_batch_accepted_while_the_broker_is_down_is_kept_and_the_sweep_recompu
 def test_a_database_error_mid_batch_answers_503_and_keeps_nothing_then_the_resend_is_stored_once(
     transactional_db, partner, clock, monkeypatch
 ):
-    original = evidence_services.objs_create_with_history
+    original = evidence_services.records_insert
     failures = []
 
-    def fails_once(objs, model):
+    def fails_once(model, rows, t):
         if not failures:
             failures.append(model)
             raise OperationalError("server closed the connection unexpectedly")
-        return original(objs, model)
+        return original(model, rows, t)
 
-    monkeypatch.setattr(evidence_services, "objs_create_with_history", fails_once)
+    monkeypatch.setattr(evidence_services, "records_insert", fails_once)
     records = population_records(PERSONS, T)["observation-orders"]
     r = partner.feeds.post("/api/v1/feeds/observation-orders/", {"records": records}, format="json")
     assert r.status_code == 503, r.content

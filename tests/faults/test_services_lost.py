@@ -57,17 +57,17 @@ def _terminate_own_backend_once(monkeypatch) -> list:
     """In the middle of the next batch (its persons and the batch as received written, its
     records not yet), terminate this process's PostgreSQL backend from another connection, as a
     failover or a network cut would."""
-    original = evidence_services.objs_create_with_history
+    original = evidence_services.records_insert
     killed = []
 
-    def objs_create_with_history(objs, model):
+    def records_insert(model, rows, t):
         if not killed:
             pid = connection.connection.info.backend_pid
             with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
                 killed.append(other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0])
-        return original(objs, model)
+        return original(model, rows, t)
 
-    monkeypatch.setattr(evidence_services, "objs_create_with_history", objs_create_with_history)
+    monkeypatch.setattr(evidence_services, "records_insert", records_insert)
     return killed
 
 
@@ -103,17 +103,17 @@ def test_a_resend_racing_the_first_send_is_stored_once(transactional_db, partner
     if persons_known:
         for n in range(PERSONS):
             person_upsert(id_type="resident_id", id_number=idn(n))
-    original = evidence_services.objs_create_with_history
+    original = evidence_services.records_insert
     written, release = threading.Event(), threading.Event()
 
-    def objs_create_with_history(objs, model):
-        result = original(objs, model)
+    def records_insert(model, rows, t):
+        result = original(model, rows, t)
         if threading.current_thread().name == "first-send":
             written.set()
             release.wait(10)  # hold the first transaction open, its rows written
         return result
 
-    monkeypatch.setattr(evidence_services, "objs_create_with_history", objs_create_with_history)
+    monkeypatch.setattr(evidence_services, "records_insert", records_insert)
     records = population_records(PERSONS, now())["observation-orders"]
     token = partner.feeds._credentials["HTTP_AUTHORIZATION"].removeprefix("Token ")
     answers = {}

@@ -3,7 +3,7 @@
 
 status_read  look-ups per second and CPU of `GET /api/v1/status/`, beside a raw WSGI app and ping (read_path.py)
 fanout       a county designation reaching 10% of persons (eager, 1 and 2 workers), beside one SQL UPDATE (fanout.py)
-ingest       stays accepted per second by `POST /api/v1/feeds/stays/`, beside COPY of the same rows
+ingest       stays accepted per second by `POST /api/v1/feeds/stays/`, beside COPY of the same rows (ingest.py)
 sweep        the periodic sweep with 1% of persons due, beside 100% due
 freshness    feed accepted → status recomputed by a real Celery worker on Redis
 freshness_under_fanout  the same for one-record feeds during a fan-out, urgent/bulk queues vs one (urgency.py)
@@ -21,7 +21,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Max
 
 from apps.accounts.choices import Role
@@ -34,14 +34,13 @@ from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
 from apps.devtools.bench.fanout import fanout  # noqa: F401 - a section (fanout.py)
+from apps.devtools.bench.ingest import ingest  # noqa: F401 - a section (ingest.py)
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
 from apps.devtools.bench.read_path import merged as _merged
 from apps.devtools.bench.read_path import status_read  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.urgency import freshness_under_fanout  # noqa: F401 - a section (urgency.py)
-from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE, TELECOM_CITIES, TICKET_COUNTIES
-from apps.evidence.models import Stay
-from apps.evidence.services import content_hash
+from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE
 from apps.people.models import Person, Phone
 from apps.status.models import PersonStatus
 from apps.status.services import status_sweep
@@ -147,161 +146,6 @@ def server_stop(ctx: Context) -> None:
 
 def _ratio(ours, floor) -> float | None:
     return round(ours / floor, 3) if ours and floor else None
-
-
-# --- ingest ---------------------------------------------------------------------------------------
-
-
-def _stay_records(ctx: Context, count: int, tag: str, rng: random.Random) -> list[dict]:
-    """Half rail and air tickets naming a person (county), half telecom itineraries naming a phone
-    (city), in the last ten days."""
-    t = now()
-    counties, cities = list(TICKET_COUNTIES), list(TELECOM_CITIES)
-    records = []
-    for i in range(count):
-        arrived = t - dt.timedelta(days=rng.uniform(1, 10))
-        departed = arrived + dt.timedelta(hours=rng.uniform(5, 60))
-        departed = departed if departed < t else None
-        if i % 2 == 0 or not ctx.phones:
-            _pk, number = rng.choice(ctx.people)
-            record = {
-                "source": rng.choice(("rail", "air")),
-                "external_id": f"{tag}-{i}",
-                "id_type": "resident_id",
-                "id_number": number,
-                "area_code": rng.choice(counties),
-                "precision": "county",
-            }
-        else:
-            _pk, phone, _digest = rng.choice(ctx.phones)
-            record = {
-                "source": "telecom",
-                "external_id": f"{tag}-{i}",
-                "phone": phone,
-                "area_code": rng.choice(cities),
-                "precision": "city",
-            }
-        record["arrived_at"] = arrived.isoformat()
-        record["departed_at"] = departed.isoformat() if departed else None
-        record["refunded"] = False
-        records.append(record)
-    return records
-
-
-def _copy_rows(ctx: Context, records: list[dict], tag: str) -> list[tuple]:
-    """The same stays as rows of the stays table, persons and phones already resolved."""
-    person_of = {number: pk for pk, number in ctx.people}
-    hash_of = {phone: digest for _pk, phone, digest in ctx.phones}
-    t = now()
-    rows = []
-    for i, r in enumerate(records):
-        rows.append(
-            (
-                r["source"],
-                f"{tag}-{i}",
-                person_of.get(r.get("id_number")),
-                hash_of.get(r.get("phone"), ""),
-                r["area_code"],
-                r["precision"],
-                dt.datetime.fromisoformat(r["arrived_at"]),
-                dt.datetime.fromisoformat(r["departed_at"]) if r["departed_at"] else None,
-                False,
-                t,
-                content_hash(r),
-                "feed",
-            )
-        )
-    return rows
-
-
-COPY_COLUMNS = (
-    "source",
-    "external_id",
-    "person_id",
-    "phone_hash",
-    "area_id",
-    "precision",
-    "arrived_at",
-    "departed_at",
-    "refunded",
-    "ingested_at",
-    "content_hash",
-    "origin",
-)
-
-
-def ingest(ctx: Context) -> dict:
-    s = ctx.settings
-    run = int(time.time())
-    rng = random.Random(run)
-    batches = [
-        _stay_records(ctx, 1000, f"bench-ingest-{run}-{b}", rng) for b in range(s.ingest_batches + 1)
-    ]  # the first is a warm-up
-    bodies = [json.dumps({"records": b}).encode() for b in batches]
-    requests = [request_bytes("POST", "/api/v1/feeds/stays/", host=ctx.host, token=ctx.token, body=b) for b in bodies]
-    infra.redis_flush()
-    accepted = [0]
-
-    def all_accepted(status: int, body: bytes) -> bool:
-        if status != 200:
-            return False
-        answer = json.loads(body)
-        accepted[0] += answer["accepted"]
-        return answer["accepted"] == 1000 and not answer["rejected"]
-
-    def send(items):
-        queue = list(items)
-        return run_load(
-            host="127.0.0.1",
-            port=ctx.port,
-            requests=lambda: queue.pop() if queue else None,
-            clients=s.ingest_clients,
-            seconds=3600,
-            check=all_accepted,
-        )
-
-    send(requests[:1])
-    accepted[0] = 0
-    ours = send(requests[1:])
-    infra.redis_flush()  # the recomputations they queued: nobody consumes them here
-
-    rows = [row for i, b in enumerate(batches[1:]) for row in _copy_rows(ctx, b, f"bench-copy-{run}-{i}")]
-    columns = ", ".join(COPY_COLUMNS)
-    started = time.perf_counter()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY evidence_stay ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    copy_seconds = time.perf_counter() - started
-    Stay.objects.filter(external_id__startswith=f"bench-copy-{run}-").delete()
-
-    ours_rate = accepted[0] / ours.seconds if ours.seconds else 0.0
-    floor_rate = len(rows) / copy_seconds
-    return {
-        "persons": ctx.persons,
-        "batches": s.ingest_batches,
-        "batch_size": 1000,
-        "clients": s.ingest_clients,
-        "ours": {
-            "endpoint": "POST /api/v1/feeds/stays/ (half tickets by ID, half telecom by phone)",
-            "accepted": accepted[0],
-            "errors": ours.errors,
-            "seconds": round(ours.seconds, 2),
-            "stays_per_second": round(ours_rate, 1),
-            "batch_p50_ms": percentile_ms(ours.latencies, 50),
-            "batch_p99_ms": percentile_ms(ours.latencies, 99),
-        },
-        "floor": {
-            "method": "COPY of the same rows into evidence_stay (ids resolved), one transaction",
-            "rows": len(rows),
-            "seconds": round(copy_seconds, 3),
-            "stays_per_second": round(floor_rate, 1),
-        },
-        "ratio": _ratio(ours_rate, floor_rate),
-        "ratio_of": "stays per second over HTTP / COPY stays per second",
-        "target": ">= 0.25",
-    }
 
 
 # --- keeping the statuses clean between sections ----------------------------------------------------
