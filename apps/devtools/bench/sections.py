@@ -34,10 +34,12 @@ from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
 from apps.devtools.bench.fanout import fanout  # noqa: F401 - a section (fanout.py)
+from apps.devtools.bench.feed import restrictions_feed  # noqa: F401 - a section (feed.py)
 from apps.devtools.bench.ingest import ingest  # noqa: F401 - a section (ingest.py)
 from apps.devtools.bench.load import percentile_ms, request_bytes, run_load
 from apps.devtools.bench.read_path import merged as _merged
 from apps.devtools.bench.read_path import status_read  # noqa: F401 - a section, found by its name
+from apps.devtools.bench.replica import status_read_replica  # noqa: F401 - a section (replica.py)
 from apps.devtools.bench.review_latency import reviews  # noqa: F401 - a section, found by its name
 from apps.devtools.bench.urgency import freshness_under_fanout  # noqa: F401 - a section (urgency.py)
 from apps.devtools.demo import ADMIN_USERNAME, CDC_CODE

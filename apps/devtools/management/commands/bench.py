@@ -26,6 +26,8 @@ SECTIONS = (
     "reviews",
     "admin_changelist",
     "audit_seal",
+    "restrictions_feed",
+    "status_read_replica",
 )
 
 
