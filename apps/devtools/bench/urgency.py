@@ -110,7 +110,8 @@ def _round(ctx, mode: str, samples: list, fanout_ids: list[int], run: str) -> di
         _broker_use(infra.BROKER_URL)
         settings.CELERY_URGENT_MAX_PERSONS = -1 if shared else urgent_max  # shared: everything to bulk
         t = now()
-        PersonStatus.objects.filter(person_id__in=fanout_ids).update(dirty_since=t)  # as the fan-out marks
+        for start in range(0, len(fanout_ids), 10_000):  # as the fan-out marks (bounded parameters)
+            PersonStatus.objects.filter(person_id__in=fanout_ids[start : start + 10_000]).update(dirty_since=t)
         started = time.perf_counter()
         for start in range(0, len(fanout_ids), CHUNK):
             recompute_persons.delay(fanout_ids[start : start + CHUNK])
@@ -154,7 +155,9 @@ def _round(ctx, mode: str, samples: list, fanout_ids: list[int], run: str) -> di
                     timeouts += 1
                     del pending[pk]
             time.sleep(0.002 if len(pending) < 20 else 0.02)
-        while PersonStatus.objects.filter(person_id__in=fanout_ids, dirty_since__isnull=False).exists():
+        # The fan-out's persons are the first ones by id but the sampled (fresh by now).
+        left = PersonStatus.objects.filter(person_id__lte=max(fanout_ids), dirty_since__isnull=False)
+        while left.exists():
             if time.perf_counter() - started > 1800:
                 break
             time.sleep(0.5)
