@@ -1,6 +1,7 @@
 """Reads of the credentials: the public keys document a verifier needs."""
 
 import datetime as dt
+import threading
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
@@ -48,3 +49,32 @@ def keys_document(t: dt.datetime) -> dict:
             for i in issuers
         ],
     }
+
+
+# The keys document changes a few times a year; verifying costs less than reading it (two queries).
+# Each process keeps the last one for this long: a trust-list change made in another process is in
+# force within these seconds (one made in this process at once: `keys_document_forget`).
+KEYS_CACHE_SECONDS = 5
+_cached: dict = {}
+_lock = threading.Lock()
+
+
+def keys_document_cached(t: dt.datetime) -> dict:
+    """`keys_document(t)`, reused for KEYS_CACHE_SECONDS of `t` (never for an earlier `t`, nor
+    across a change of the signing keys' setting)."""
+    marker = id(settings.CREDENTIAL_SIGNING_KEYS), settings.CREDENTIAL_ISSUER
+    with _lock:
+        entry = _cached.get("doc")
+    if entry is not None:
+        at, cached_marker, document = entry
+        if cached_marker == marker and at <= t < at + dt.timedelta(seconds=KEYS_CACHE_SECONDS):
+            return document
+    document = keys_document(t)
+    with _lock:
+        _cached["doc"] = (t, marker, document)
+    return document
+
+
+def keys_document_forget() -> None:
+    with _lock:
+        _cached.clear()

@@ -20,7 +20,7 @@ from apps.status.services import status_current
 from . import verifier as v
 from .models import REGION_CODE, IssuedCredential, TrustedIssuer, TrustedKey
 from .presentation import qr_svg
-from .selectors import keys_document
+from .selectors import keys_document_cached, keys_document_forget
 from .signing import COSE_ALG, credential_sign, key_in_force, public_key_check
 
 PURGE_BATCH = 10_000
@@ -140,7 +140,7 @@ def credential_verify(*, credential: str, t: dt.datetime | None = None) -> dict:
     same function a checkpoint runs) with this portal's keys document, and for this region's
     credentials whether the status changed since issue (API.md "Credentials")."""
     t = t or now()
-    result = v.verify(credential, keys_document(t), t)
+    result = v.verify(credential, keys_document_cached(t), t)
     return {
         "valid": result.valid,
         "reason": result.reason,
@@ -177,6 +177,10 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def _audit(actor, change: str, reason: str, detail: dict) -> None:
+    # This process's copy of the keys document is dropped now and again at commit; the other
+    # processes' within KEYS_CACHE_SECONDS.
+    keys_document_forget()
+    transaction.on_commit(keys_document_forget)
     # The trust list is policy (SPEC §11, kept by policy administrators): its changes are audited
     # as policy publications, the change named in the detail.
     audit_event_record(kind=AuditKind.POLICY_PUBLISHED, actor=actor, reason=reason, detail={"change": change, **detail})

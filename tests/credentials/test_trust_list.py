@@ -202,3 +202,15 @@ def test_policy_administrators_keep_the_list_in_the_admin_and_auditors_read_it(w
     assert client.post(change, {"valid_to_0": "2021-10-01", "valid_to_1": "00:00:00"}).status_code == 403
     client.force_login(world.personas.user("worker_a"))
     assert client.get(reverse("admin:credentials_trustedkey_changelist")).status_code == 403
+
+
+def test_a_change_of_the_trust_list_is_in_force_at_once_in_this_process(world):
+    text = tianjin(at(2021, 8, 10, 9))
+    assert verify_online(world, text, at(2021, 8, 10, 10))["reason"] == "untrusted_issuer"
+    admin = world.personas.user("policy_1")
+    with time_machine.travel(at(2021, 8, 10, 10, 0, 1), tick=False):
+        issuer = trusted_issuer_save(actor=admin, region=TIANJIN, name="天津市")
+        trusted_key_add(
+            actor=admin, issuer=issuer, kid="tj-2021", alg="ES256", public_key=TJ_ENTRY["public_key"], valid_from=FROM
+        )
+    assert verify_online(world, text, at(2021, 8, 10, 10, 0, 2))["valid"] is True

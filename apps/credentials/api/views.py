@@ -18,7 +18,7 @@ from apps.status.api.serializers import StatusQuerySerializer
 from apps.status.api.views import PROXY_PARAMETER, STAFF_ROLES, WHY_PARAMETER, proxy_allowed
 from apps.status.services import status_current
 
-from ..selectors import keys_document
+from ..selectors import keys_document_cached
 from ..services import credential_issue, credential_verify
 from ..verifier import MAX_TEXT, Reason
 
@@ -168,7 +168,7 @@ class KeysView(BaseAPIView):
         responses={200: KeysSerializer},
     )
     def get(self, request):
-        response = Response(keys_document(now()))
+        response = Response(keys_document_cached(now()))
         patch_cache_control(response, public=True, max_age=KEYS_MAX_AGE)
         return response
 
