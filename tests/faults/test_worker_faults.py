@@ -83,15 +83,21 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_the_sweep_finishes_its_work
     assert_all_right(ids)
 
     # Re-running the whole batch (a late redelivery, a second sweep) changes no row and writes
-    # no transition or popup episode again.
+    # no transition or popup episode again. The rows are marked dirty first (as a second marking
+    # would): a clean row whose answer is unchanged is not written at all (issue 17), so the dirty
+    # flag cleared and the version up by one are what shows the re-runs have run.
     before, counts = stored_statuses(ids), effects()
     versions = dict(PersonStatus.objects.values_list("person_id", "version"))
+    PersonStatus.objects.filter(person_id__in=ids).update(dirty_since=now())
     for _twice in range(2):
         for start in range(0, len(ids), CHUNK):
             recompute_persons.delay(ids[start : start + CHUNK])
     # (At least: the killed task's own message may come again meanwhile, its visibility timeout over.)
     wait_until(
-        lambda: all(v >= versions[p] + 2 for p, v in PersonStatus.objects.values_list("person_id", "version")),
+        lambda: (
+            not dirty()
+            and all(v >= versions[p] + 1 for p, v in PersonStatus.objects.values_list("person_id", "version"))
+        ),
         30,
         "both re-runs",
     )

@@ -16,6 +16,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.areas.models import Area
 from apps.evidence.models import (
     Association,
     DeclaredPlace,
@@ -29,8 +30,10 @@ from apps.evidence.models import (
 )
 from apps.people.models import Phone
 from apps.people.services import person_upsert
-from apps.policy.models import BorderPortCounty, LocalCaseReport, RiskDesignation
+from apps.policy.models import BorderPortCounty, LocalCaseReport, PolicyVersion, RiskDesignation
+from apps.policy.selectors import policy_at
 from apps.status.engine import evaluate
+from apps.status.engine import facts as f
 from apps.status.models import PersonStatus, Release
 from apps.status.selectors import person_facts
 from apps.status.services import status_refresh_many
@@ -139,6 +142,7 @@ class World:
         ]
         self.ingestions = [Ingestion.objects.create(feed="stays", received_at=BASE) for _ in range(3)]
         self.ext = itertools.count()
+        self.stored: dict[str, list] = {}  # kind → the model instances written, for `direct_facts`
         self.actor = get_user_model().objects.get_or_create(username="fast-path-releaser")[0]
 
     def person(self, index):
@@ -158,63 +162,162 @@ class World:
 
     def store(self, rows) -> None:
         for kind, v in rows:
-            if kind == "stay":
-                Stay.objects.create(
-                    **self.feed(v, v["source"]), area_id=v["area"], precision=v["precision"], arrived_at=v["arrived"],
-                    departed_at=v["departed"], refunded=v["refunded"], phone_hash=v["phone_hash"],
-                )  # fmt: skip
-            elif kind == "phone":
-                Phone.objects.get_or_create(
-                    person=self.person(v["person"]), number_hash=v["number"], channel="alipay",
-                    defaults={"number_encrypted": "-", "display_number": "-", "bound_at": v["bound"],
-                              "unbound_at": v["unbound"]},
-                )  # fmt: skip
-            elif kind == "designation":
-                RiskDesignation.objects.create(
-                    area_id=v["area"], level=v["level"], effective_from=v["effective_from"],
-                    ingestion=self.ingestion(v["ingestion"]),
-                )  # fmt: skip
-            elif kind == "local_case":
-                LocalCaseReport.objects.create(
-                    external_id=f"c{next(self.ext)}", area_id=v["area"], reported_on=v["reported_on"],
-                    ingested_at=BASE, ingestion=self.ingestion(v["ingestion"]),
-                )  # fmt: skip
-            elif kind == "border_port":
-                BorderPortCounty.objects.create(area_id=v["area"], effective_from=v["starts"], effective_to=v["ends"])
-            elif kind == "lab":
-                LabResult.objects.create(**self.feed(v, "lab"), sampled_at=v["at"], result=v["result"])
-            elif kind == "event":
-                HealthEvent.objects.create(
-                    **self.feed(v, "clinic"), kind=v["kind"], occurred_at=v["at"], detail=v["detail"]
+            obj = self._store(kind, v)
+            if obj is not None:
+                self.stored.setdefault(kind, []).append(obj)
+
+    def _store(self, kind, v):
+        if kind == "stay":
+            return Stay.objects.create(
+                **self.feed(v, v["source"]), area_id=v["area"], precision=v["precision"], arrived_at=v["arrived"],
+                departed_at=v["departed"], refunded=v["refunded"], phone_hash=v["phone_hash"],
+            )  # fmt: skip
+        elif kind == "phone":
+            phone, created = Phone.objects.get_or_create(
+                person=self.person(v["person"]), number_hash=v["number"], channel="alipay",
+                defaults={"number_encrypted": "-", "display_number": "-", "bound_at": v["bound"],
+                          "unbound_at": v["unbound"]},
+            )  # fmt: skip
+            return phone if created else None
+        elif kind == "designation":
+            return RiskDesignation.objects.create(
+                area_id=v["area"], level=v["level"], effective_from=v["effective_from"],
+                ingestion=self.ingestion(v["ingestion"]),
+            )  # fmt: skip
+        elif kind == "local_case":
+            return LocalCaseReport.objects.create(
+                external_id=f"c{next(self.ext)}", area_id=v["area"], reported_on=v["reported_on"],
+                ingested_at=BASE, ingestion=self.ingestion(v["ingestion"]),
+            )  # fmt: skip
+        elif kind == "border_port":
+            return BorderPortCounty.objects.create(
+                area_id=v["area"], effective_from=v["starts"], effective_to=v["ends"]
+            )
+        elif kind == "lab":
+            return LabResult.objects.create(**self.feed(v, "lab"), sampled_at=v["at"], result=v["result"])
+        elif kind == "event":
+            return HealthEvent.objects.create(
+                **self.feed(v, "clinic"), kind=v["kind"], occurred_at=v["at"], detail=v["detail"]
+            )
+        elif kind == "arrival":
+            return InboundArrival.objects.create(
+                **self.feed(v, "border"), entered_at=v["at"], quarantine_completed_at=v["completed"]
+            )
+        elif kind == "order":
+            return ObservationOrder.objects.create(
+                **self.feed(v, "cdc"), kind=v["kind"], starts_at=v["at"], ends_at=v["ends"], ended_at=v["ended"]
+            )
+        elif kind == "association":
+            return Association.objects.create(**self.feed(v, "cdc"), kind=v["kind"], observed_at=v["at"])
+        elif kind == "declaration":
+            declaration = ItineraryDeclaration.objects.create(
+                **self.feed(v, v["source"]), submitted_at=v["at"], entered_beijing_at=v["entered"]
+            )
+            for area, arrived, departed in v["places"]:
+                DeclaredPlace.objects.create(
+                    declaration=declaration, area_id=area, arrived_at=arrived, departed_at=departed
                 )
-            elif kind == "arrival":
-                InboundArrival.objects.create(
-                    **self.feed(v, "border"), entered_at=v["at"], quarantine_completed_at=v["completed"]
-                )
-            elif kind == "order":
-                ObservationOrder.objects.create(
-                    **self.feed(v, "cdc"), kind=v["kind"], starts_at=v["at"], ends_at=v["ends"], ended_at=v["ended"]
-                )
-            elif kind == "association":
-                Association.objects.create(**self.feed(v, "cdc"), kind=v["kind"], observed_at=v["at"])
-            elif kind == "declaration":
-                declaration = ItineraryDeclaration.objects.create(
-                    **self.feed(v, v["source"]), submitted_at=v["at"], entered_beijing_at=v["entered"]
-                )
-                for area, arrived, departed in v["places"]:
-                    DeclaredPlace.objects.create(
-                        declaration=declaration, area_id=area, arrived_at=arrived, departed_at=departed
-                    )
-            elif kind == "release":
-                Release.objects.create(
-                    person=self.person(v["person"]), popup_number=v["popup"], actor=self.actor, reason="-",
-                    itinerary_verified=True, nat_negative=True, commitment_signed=True,
-                    evidence_watermark=self.ingestions[v["watermark"] - 1].pk if v["watermark"] else 0,
-                    status_before={}, created_at=v["at"],
-                )  # fmt: skip
+            return declaration
+        elif kind == "release":
+            return Release.objects.create(
+                person=self.person(v["person"]), popup_number=v["popup"], actor=self.actor, reason="-",
+                itinerary_verified=True, nat_negative=True, commitment_signed=True,
+                evidence_watermark=self.ingestions[v["watermark"] - 1].pk if v["watermark"] else 0,
+                status_before={}, created_at=v["at"],
+            )  # fmt: skip
+
+        return None
 
 
 STORED = ("state", "popups", "reasons", "next_change_at", "valid_until")
+
+
+def _ordered(objs, *keys):
+    """As the reader returns them: by `keys` ("-field" descending), ties by primary key."""
+    out = sorted(objs, key=lambda o: o.pk)
+    for key in reversed(keys):
+        name = key.lstrip("-")
+        out.sort(key=lambda o, name=name: getattr(o, name), reverse=key.startswith("-"))
+    return out
+
+
+def direct_facts(world: World, person, t: dt.datetime) -> f.Facts:
+    """The person's facts built from the instances the test wrote, not through the reader: every
+    row of theirs (none filtered out by window, refund or result), in the reader's documented
+    order, so the rules' answer must be the same as from `persons_facts`."""
+    rows = world.stored
+    areas = {a.code: a for a in Area.objects.all()}
+
+    def city(code):
+        return areas[code].city_id or code
+
+    mine = [x for x in rows.get("phone", []) if x.person_id == person.pk]
+    numbers = {x.number_hash for x in mine}
+    stays = _ordered([x for x in rows.get("stay", []) if x.person_id == person.pk], "-arrived_at") + _ordered(
+        [x for x in rows.get("stay", []) if x.person_id is None and x.phone_hash in numbers], "-arrived_at"
+    )
+    of_person = {kind: [x for x in objs if getattr(x, "person_id", None) == person.pk] for kind, objs in rows.items()}
+    next_policy = (
+        PolicyVersion.objects.filter(effective_from__gt=t)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+    return f.Facts(
+        policy=policy_at(t),
+        next_policy_at=next_policy,
+        stays=tuple(
+            f.StayFact(x.pk, x.ingestion_id or 0, x.source, x.area_id, city(x.area_id), x.precision, x.arrived_at,
+                       x.departed_at, x.refunded, x.phone_hash, areas[x.area_id].full_name)
+            for x in stays
+        ),
+        phones=tuple(f.PhoneFact(x.number_hash, x.bound_at, x.unbound_at) for x in _ordered(mine, "-bound_at")),
+        designations=tuple(
+            f.DesignationFact(x.pk, x.ingestion_id or 0, x.area_id, city(x.area_id), x.level, x.effective_from,
+                              areas[x.area_id].full_name)
+            for x in _ordered(rows.get("designation", []), "-effective_from", "-id")
+        ),
+        local_cases=tuple(
+            f.LocalCaseFact(x.pk, x.ingestion_id or 0, x.area_id, x.reported_on)
+            for x in _ordered(rows.get("local_case", []), "-reported_on")
+        ),
+        border_ports=tuple(
+            f.BorderPortFact(x.pk, x.ingestion_id or 0, x.area_id, x.effective_from, x.effective_to)
+            for x in _ordered(rows.get("border_port", []), "area_id", "-effective_from")
+        ),
+        labs=tuple(
+            f.LabFact(x.pk, x.ingestion_id or 0, x.sampled_at, x.result)
+            for x in _ordered(of_person.get("lab", []), "-sampled_at")
+        ),
+        events=tuple(
+            f.EventFact(x.pk, x.ingestion_id or 0, x.kind, x.occurred_at, x.detail)
+            for x in _ordered(of_person.get("event", []), "-occurred_at")
+        ),
+        arrivals=tuple(
+            f.ArrivalFact(x.pk, x.ingestion_id or 0, x.entered_at, x.quarantine_completed_at)
+            for x in _ordered(of_person.get("arrival", []), "-entered_at")
+        ),
+        orders=tuple(
+            f.OrderFact(x.pk, x.ingestion_id or 0, x.kind, x.starts_at, x.ends_at, x.ended_at)
+            for x in _ordered(of_person.get("order", []), "-starts_at")
+        ),
+        associations=tuple(
+            f.AssociationFact(x.pk, x.ingestion_id or 0, x.kind, x.observed_at)
+            for x in _ordered(of_person.get("association", []), "-observed_at")
+        ),
+        declarations=tuple(
+            f.DeclarationFact(
+                x.pk, x.ingestion_id or 0, x.source, x.submitted_at, x.entered_beijing_at,
+                tuple(f.PlaceFact(p.area_id, city(p.area_id), p.arrived_at, p.departed_at)
+                      for p in _ordered(x.places.all(), "arrived_at")),
+            )
+            for x in _ordered(of_person.get("declaration", []), "-submitted_at")
+        ),
+        releases=tuple(
+            f.ReleaseFact(x.pk, x.popup_number, x.evidence_watermark, x.created_at)
+            for x in _ordered(of_person.get("release", []), "-created_at")
+        ),
+    )  # fmt: skip
 
 
 def assert_engine_equal(world: World, t: dt.datetime) -> dict:
@@ -222,6 +325,8 @@ def assert_engine_equal(world: World, t: dt.datetime) -> dict:
     stored = {row.person_id: row for row in PersonStatus.objects.filter(person__in=world.people)}
     for person in world.people:
         expected = evaluate(person_facts(person.pk, t), t)
+        # The reader itself: the same answer from every row of the person, built without it.
+        assert evaluate(direct_facts(world, person, t), t) == expected
         row = stored[person.pk]
         assert row.dirty_since is None
         assert row.state == expected.state
