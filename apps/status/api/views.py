@@ -1,14 +1,21 @@
 """Status look-ups (API.md "Status") and a person's popups."""
 
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from apps.accounts.authentication import ApiTokenAuthentication
 from apps.accounts.choices import Role
+from apps.accounts.permissions import ScopeOrRole
+from apps.accounts.throttling import ApiThrottle
 from apps.audit.services import access_log_record
-from apps.core.api import BaseAPIView, MomentField, error_responses
+from apps.core.api import BaseAPIView, MomentField, error_responses, exception_handler
 from apps.core.clock import local_date, now
 from apps.evidence.services import itinerary_declare
 from apps.people.identity import proxy_lookup_allowed
@@ -41,8 +48,28 @@ WHY_PARAMETER = OpenApiParameter("why", str, description="Staff: the reason for 
 
 
 class StatusLookupView(BaseAPIView):
+    """`GET /api/v1/status/`: the look-up a gateway sends millions of times a day. A plain GET with
+    a token, JSON accepted and a well-formed query takes `lean_lookup` (the same authentication,
+    permission, throttle, look-up and JSON as below, without DRF's request wrapping, negotiation
+    and dispatch); anything else is this DRF view as it always was, so every refusal keeps its
+    answer. The published schema is this class's."""
+
     required_scopes = ("status",)
     allowed_roles = STAFF_ROLES
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        drf_view = super().as_view(**initkwargs)
+        view_instance = cls(**initkwargs)
+        view_instance.head = view_instance.get  # as View.setup does: HEAD in `Allow`
+        headers = view_instance.default_response_headers
+
+        def view(request, *args, **kwargs):
+            response = lean_lookup(request, view_instance, headers)
+            return response if response is not None else drf_view(request, *args, **kwargs)
+
+        view.__dict__.update(drf_view.__dict__)  # cls, initkwargs, view_class: what the schema reads
+        return csrf_exempt(view)
 
     @extend_schema(
         parameters=[
@@ -63,10 +90,64 @@ class StatusLookupView(BaseAPIView):
         return person_status_response(request, person, proxy=query["proxy"], why=query["why"])
 
 
+_RENDERER = JSONRenderer()
+_JSON_ACCEPTED = ("", "*/*", "application/json")
+
+
+def lean_lookup(request, view, headers: dict) -> HttpResponse | None:
+    """The status look-up for the common request, or None for StatusLookupView to answer. Before
+    anything is counted it takes only a GET with `Authorization: Token`, a JSON answer accepted,
+    no `format`, no NUL in the query, the query well-formed (`status_query`), a token that
+    authenticates and a caller the view admits; a refusal of any of those is left to the DRF
+    view, which refuses it as it always did. From the throttle on it answers every case itself, an
+    error as the API's exception handler makes it."""
+    meta = request.META
+    if (
+        request.method != "GET"
+        or not meta.get("HTTP_AUTHORIZATION", "").startswith("Token ")
+        or meta.get("HTTP_ACCEPT", "").strip() not in _JSON_ACCEPTED
+        or "\x00" in meta.get("QUERY_STRING", "")
+    ):
+        return None
+    params = request.GET
+    if "format" in params or any("\x00" in v for values in params.lists() for v in values[1]):
+        return None
+    try:
+        query = status_query(params, strict=True)
+        user, token = ApiTokenAuthentication().authenticate(request)
+    except (exceptions.APIException, TypeError):
+        return None
+    request.user, request.auth = user, token
+    if not ScopeOrRole().has_permission(request, view):
+        return None
+    throttle = ApiThrottle()
+    try:
+        if not throttle.allow_request(request, view):
+            raise exceptions.Throttled(throttle.wait())
+        person = person_by_id(
+            id_type=query["id_type"], id_number=query["id_number"], queryset=Person.objects.visible_to(user)
+        )
+        if person is None:
+            raise NotFound(_("No such person."))
+        answer = person_status_response(request, person, proxy=query["proxy"], why=query["why"])
+    except Exception as exc:
+        answer = exception_handler(exc, {"view": view, "request": request})
+        if answer is None:
+            raise
+    response = HttpResponse(_RENDERER.render(answer.data), status=answer.status_code, content_type="application/json")
+    for name, value in answer.items():  # Retry-After, ...; its Content-Type is not rendered yet
+        if name.lower() != "content-type":
+            response[name] = value
+    response["Allow"] = headers["Allow"]
+    if "Vary" in headers:
+        patch_vary_headers(response, [headers["Vary"]])
+    return response
+
+
 _TRUE, _FALSE = serializers.BooleanField.TRUE_VALUES, serializers.BooleanField.FALSE_VALUES
 
 
-def status_query(params) -> dict:
+def status_query(params, *, strict: bool = False) -> dict:
     """The look-up's query parameters as `StatusQuerySerializer` validates them. The common case
     (both IDs given, `proxy` absent or a boolean) is read directly: building and running the
     serializer cost a tenth of a look-up. Anything else goes through the serializer, so every
@@ -80,6 +161,8 @@ def status_query(params) -> dict:
             "proxy": proxy is not None and proxy in _TRUE,
             "why": (params.get("why") or "").strip(),
         }
+    if strict:  # the lean path: the DRF view answers the rest
+        raise TypeError("not the common case")
     query = StatusQuerySerializer(data=params)
     query.is_valid(raise_exception=True)
     return query.validated_data
