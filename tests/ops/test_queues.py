@@ -44,7 +44,7 @@ def test_a_queue_given_when_sending_wins():
     assert queue_of("apps.status.tasks.fanout_areas", options={"queue": URGENT}) == URGENT
 
 
-def test_what_a_bulk_task_sends_stays_bulk_whatever_its_size(monkeypatch):
+def test_what_a_bulk_task_sends_stays_bulk_whatever_its_size(db, monkeypatch):  # db: the sweep's lock
     from apps.status import services
     from apps.status.tasks import sweep_due
 
