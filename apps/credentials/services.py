@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.audit.choices import AuditKind
 from apps.audit.services import audit_event_record
 from apps.core.clock import LOCAL_TZ, next_local_midnight, now
+from apps.core.errors import DomainError
 from apps.status.presentation import STATE_COLOUR
 from apps.status.services import status_current
 
@@ -24,6 +25,13 @@ from .selectors import keys_document_cached, keys_document_forget
 from .signing import COSE_ALG, credential_sign, key_in_force, public_key_check
 
 PURGE_BATCH = 10_000
+
+
+class NoSigningKey(DomainError):
+    """No configured key is in force (all expired, or the next not yet valid): the portal cannot
+    issue credentials until an operator adds one. The status itself is still served."""
+
+    status_code = 503
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +81,10 @@ def credential_issue(*, person, row, t: dt.datetime | None = None) -> Issued:
     t = t or now()
     iat = int(t.timestamp())
     issued_at = dt.datetime.fromtimestamp(iat, dt.UTC)
-    key = key_in_force(settings.CREDENTIAL_SIGNING_KEYS, issued_at)
+    try:
+        key = key_in_force(settings.CREDENTIAL_SIGNING_KEYS, issued_at)
+    except LookupError as error:
+        raise NoSigningKey(_("No credential signing key is in force: credentials cannot be issued now.")) from error
     expires_at = credential_expiry(row, t)
     exp = int(expires_at.timestamp())
     popups = _popup_numbers(row)

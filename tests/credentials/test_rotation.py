@@ -116,3 +116,12 @@ def test_keygen_prints_an_entry_the_settings_accept():
     assert entry["kid"] == "bj-2027" and entry["alg"] == "EdDSA" and "PRIVATE KEY" in entry["private_key"]
     (key,) = signing_keys([entry])
     assert key.public_pem == entry["public_key"] and key.valid_from == at(2027, 1, 1)
+
+
+def test_with_no_key_in_force_the_credential_answers_503_and_the_status_still_works(world, settings):
+    settings.CREDENTIAL_SIGNING_KEYS = [key_generate(kid="later", valid_from=at(2030, 1, 1))]
+    with time_machine.travel(at(2021, 8, 1, 9), tick=False):
+        world.person(IDN)
+        r = world.gate.get("/api/v1/status/credential/", {"id_type": "resident_id", "id_number": IDN})
+        assert r.status_code == 503 and "signing key" in r.json()["detail"]
+        assert world.status(IDN)["state"] == "green"
