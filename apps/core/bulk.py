@@ -8,6 +8,7 @@ the embedded default) the same calls fall back to `executemany` or `bulk_create_
 """
 
 import datetime as dt
+import json
 
 from django.db import connection
 from django.db.models import JSONField
@@ -97,7 +98,38 @@ def rows_insert_with_history(
     rows_insert(model, rows)
     defaults = {"history_date": t, "history_type": "+", "history_change_reason": change_reason}
     defaults["history_user_id"] = user_id
-    rows_insert(model.history.model, rows, defaults=defaults)
+    _history_copy(model, [row[pk] for row in rows], defaults)
+
+
+def _history_copy(model, ids: list[int], defaults: dict) -> None:
+    """The history rows of rows just inserted, copied inside the database (`INSERT … SELECT` of
+    the new ids) rather than sent a second time: each tracked column from the row, the history's
+    own columns from `defaults` or their fields' defaults (the origin of the change, read once)."""
+    history = model.history.model
+    source = {f.attname: f.column for f in model._meta.concrete_fields}
+    qn = connection.ops.quote_name
+    columns, selected, params = [], [], []
+    for f in history._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(qn(f.column))
+        if f.attname in source:
+            selected.append(f"src.{qn(source[f.attname])}")
+            continue
+        value = defaults[f.attname] if f.attname in defaults else f.get_default()
+        selected.append("%s")
+        params.append(f.get_db_prep_save(value, connection))
+    pk = qn(model._meta.pk.column)
+    if connection.vendor == "postgresql":
+        where, ids_param = f"src.{pk} = ANY(%s::bigint[])", ids
+    else:
+        where, ids_param = f"src.{pk} IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    sql = (
+        f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selected)} FROM {qn(model._meta.db_table)} AS src WHERE {where} ORDER BY src.{pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, ids_param])
 
 
 def history_user_id(model) -> int | None:
