@@ -8,6 +8,7 @@ fails. Both are plain Django views: no DRF throttle, no token, nothing written t
 access log, and gunicorn leaves them out of its access log (config/gunicorn.py).
 """
 
+import logging
 import time
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from apps.core import workers
 
-PROBE_PATHS = ("/healthz", "/readyz")
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -70,4 +71,8 @@ def readyz(request):
     ready = all(c["ok"] for c in checks.values())
     body = {"status": "ok" if ready else "unavailable", "checks": checks}
     body["seconds"] = round(time.perf_counter() - started, 3)
-    return JsonResponse(body, status=200 if ready else 503)
+    response = JsonResponse(body, status=200 if ready else 503)
+    if not ready:  # one line naming what failed, instead of django.request's "Service Unavailable"
+        logger.warning("Not ready: %s", ", ".join(name for name, c in checks.items() if not c["ok"]))
+        response._has_been_logged = True
+    return response

@@ -85,8 +85,17 @@ class RedactPersonalNumbers(logging.Filter):
             record.stack_info = redact(record.stack_info)
         for key, value in list(record.__dict__.items()):
             if key not in _RECORD_ATTRS:
-                setattr(record, key, _redacted(value))
+                setattr(record, key, _extra(value))
         return True
+
+
+def _extra(value):
+    """An extra field: a JSON line writes an object as its str(), so anything but a plain value
+    (django.request's `request`, whose repr holds the path with its query string) is written as
+    that text, without query string and redacted."""
+    if value is None or isinstance(value, (bool, int, float, str, list, tuple, dict, set)):
+        return _redacted(value)
+    return redact(strip_query_strings(str(value)))
 
 
 class JsonFormatter(_JsonFormatter):

@@ -482,12 +482,14 @@ LOGGING = {
         },
     },
     "loggers": {
+        # Django's own loggers through the redacting handler (not Django's default console handler).
+        "django": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO"), "propagate": False},
         "django.server": {
             "handlers": ["django.server"],
             "level": "INFO",
             "propagate": False,
             "filters": ["no_query_strings"],
-        }
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

@@ -115,3 +115,11 @@ def test_gunicorn_configuration_names_the_logger_and_the_child_exit_hook():
     conf = runpy.run_path(os.path.join(os.path.dirname(health.__file__), "../../config/gunicorn.py"))
     assert conf["logger_class"] == "config.gunicorn_hooks.QuietProbesLogger"
     assert conf["child_exit"].__module__ == "config.gunicorn_hooks"
+
+
+def test_a_failed_readiness_is_logged_once_naming_the_failed_checks(db, settings, caplog):
+    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER
+    with caplog.at_level("WARNING"):
+        assert Client().get("/readyz").status_code == 503
+    lines = [(r.name, r.getMessage()) for r in caplog.records]
+    assert lines == [("apps.core.health", "Not ready: broker, worker")]

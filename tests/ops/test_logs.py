@@ -89,3 +89,19 @@ def test_every_handler_of_the_settings_redacts():
     assert settings.LOGGING["filters"]["redact"]["()"] == "apps.core.logfilters.RedactPersonalNumbers"
     assert settings.LOGGING["formatters"]["json"]["()"] == "apps.core.logfilters.JsonFormatter"
     assert settings.CELERY_WORKER_HIJACK_ROOT_LOGGER is False, "workers log through these handlers"
+
+
+def test_an_object_in_an_extra_field_is_written_without_its_query_string_and_redacted():
+    from django.test import RequestFactory
+
+    logger, stream = _logger(JsonFormatter("%(message)s"))
+    request = RequestFactory().get("/api/v1/status/", {"id_type": "resident_id", "id_number": "110105199001011234"})
+    logger.warning("Not Found: %s", request.path, extra={"request": request, "status_code": 404})
+    line = json.loads(stream.getvalue())
+    assert line["request"] == "<WSGIRequest: GET '/api/v1/status/'>"
+    assert line["status_code"] == 404
+    assert "110105199001011234" not in stream.getvalue()
+
+
+def test_djangos_own_loggers_write_through_the_redacting_handler():
+    assert settings.LOGGING["loggers"]["django"]["handlers"] == ["console"]
