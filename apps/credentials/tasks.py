@@ -6,7 +6,11 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(acks_late=True, time_limit=600)
+# Acknowledged early (not late): a purge of a busy day's notes may outrun the broker's visibility
+# timeout, and Redis would hand a late-acknowledged one to a second worker while it still ran
+# (config/celery.py refuses such a task). A purge lost with its worker is simply redone by the next
+# hourly run.
+@shared_task(acks_late=False, time_limit=600)
 def purge_issued() -> int:
     """Delete the notes of credentials that have expired; how many."""
     return services.issued_credentials_purge()
