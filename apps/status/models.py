@@ -130,9 +130,8 @@ class Release(AppendOnlyModel):
 
     append_only_fill_once = ("status_after",)
 
-    # No index of its own: `release_person_popup` (person, popup_number, created_at) starts with it.
     person = models.ForeignKey(
-        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases", db_index=False
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="releases"
     )
     popup_number = models.PositiveSmallIntegerField(_("popup number"))
     actor = models.ForeignKey(
