@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from rest_framework import serializers
 from simple_history.utils import bulk_create_with_history
 
@@ -300,16 +300,20 @@ def records_insert(model, rows: list[dict], t: dt.datetime) -> None:
 
 def _stored_hashes(model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
     """(pk, content hash) of the records already stored under these keys, by key: plain values,
-    read by source in pages of 1,000 ids (the unique index on source and external id)."""
+    one query a page of 1,000 keys (each source's ids OR-ed: the unique index on source and
+    external id answers each part)."""
     stored = {}
-    by_source: dict[str, list[str]] = {}
-    for src, external_id in keys:
-        by_source.setdefault(src, []).append(external_id)
-    for src, ids in by_source.items():
-        for start in range(0, len(ids), 1000):
-            page = model.objects.filter(source=src, external_id__in=ids[start : start + 1000])
-            for pk, external_id, digest in page.values_list("pk", "external_id", "content_hash"):
-                stored[(src, external_id)] = (pk, digest)
+    for start in range(0, len(keys), 1000):
+        by_source: dict[str, list[str]] = {}
+        for src, external_id in keys[start : start + 1000]:
+            by_source.setdefault(src, []).append(external_id)
+        match = Q()
+        for src, ids in by_source.items():
+            match |= Q(source=src, external_id__in=ids)
+        for pk, src, external_id, digest in model.objects.filter(match).values_list(
+            "pk", "source", "external_id", "content_hash"
+        ):
+            stored[(src, external_id)] = (pk, digest)
     return stored
 
 
