@@ -37,7 +37,9 @@ COSE_ALG = {KeyAlgorithm.ES256: -7, KeyAlgorithm.EDDSA: -8}
 class SigningKey:
     kid: str
     alg: str
-    private_pem: str
+    # Out of the repr: a key in a traceback's locals (an error report, a log line with %r) must not
+    # carry the private key out of the process.
+    private_pem: str = dataclasses.field(repr=False)
     public_pem: str
     valid_from: dt.datetime
     valid_to: dt.datetime | None

@@ -14,7 +14,9 @@ and a `kid` in its protected header and a CWT claims map as payload (else `malfo
 (`iss`) is the keys document's own region or one on its trust list (`untrusted_issuer`); that
 issuer publishes a key of that kid and algorithm whose validity covers the issue time,
 `valid_from <= iat < valid_to` (`unknown_key`); the signature checks under it (`bad_signature`);
-the status claims are well formed (`malformed`); and now is before the expiry (`expired`).
+the status claims are well formed and claim no more than a day's validity (`malformed`); the issue
+time is not ahead of the verifier's clock beyond `MAX_CLOCK_SKEW` (`not_yet_valid`); and now is
+before the expiry (`expired`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ HEADER_ALG, HEADER_KID = 1, 4
 ALGORITHMS = {-7: "ES256", -8: "EdDSA"}
 COSE_SIGN1_TAG = 18
 
+# A key verifies by the claimed issue time, so that claim must not run ahead of the verifier's
+# clock: an issuer signs at its own now, and two clocks agree within minutes (NTP, a phone's
+# network time). And the scheme's credential lasts to the day's end (SPEC §11: at most a day after
+# issue; 25 hours allows a region whose day has a daylight-saving hour): a longer one is no
+# credential of the scheme, whoever signed it (a trusted region's misissue, a leaked key).
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+MAX_VALIDITY = dt.timedelta(hours=25)
+
 STATES = frozenset({"green", "popup", "yellow", "red"})
 COLOURS = frozenset({"green", "yellow", "red", "none"})
 
@@ -55,6 +65,7 @@ class Reason:
 
     BAD_SIGNATURE = "bad_signature"
     EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
     UNKNOWN_KEY = "unknown_key"
     UNTRUSTED_ISSUER = "untrusted_issuer"
     MALFORMED = "malformed"
@@ -224,12 +235,20 @@ def verify(credential: str, keys: dict, now: dt.datetime) -> Verification:
         status = _status(claims)
     except _Malformed:
         return Verification(valid=False, reason=Reason.MALFORMED, issuer=issuer, kid=kid)
-    expired = now >= status["expires_at"]
+    issued_at = dt.datetime.fromtimestamp(iat, dt.UTC)
+    if status["expires_at"] - issued_at > MAX_VALIDITY:
+        return Verification(valid=False, reason=Reason.MALFORMED, issuer=issuer, kid=kid)
+    if issued_at > now + MAX_CLOCK_SKEW:
+        reason = Reason.NOT_YET_VALID
+    elif now >= status["expires_at"]:
+        reason = Reason.EXPIRED
+    else:
+        reason = None
     return Verification(
-        valid=not expired,
-        reason=Reason.EXPIRED if expired else None,
+        valid=reason is None,
+        reason=reason,
         issuer=issuer,
         kid=kid,
-        issued_at=dt.datetime.fromtimestamp(iat, dt.UTC),
+        issued_at=issued_at,
         **status,
     )

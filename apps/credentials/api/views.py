@@ -73,6 +73,7 @@ VerificationSerializer = inline_serializer(
             choices=[
                 Reason.BAD_SIGNATURE,
                 Reason.EXPIRED,
+                Reason.NOT_YET_VALID,
                 Reason.UNKNOWN_KEY,
                 Reason.UNTRUSTED_ISSUER,
                 Reason.MALFORMED,
