@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import io
 import zlib
 
 import base45
@@ -104,9 +105,11 @@ def _decode(credential) -> tuple[bytes, dict, dict]:
         compressed = base45.b45decode(credential[len(PREFIX) :])
         inflater = zlib.decompressobj()
         raw = inflater.decompress(compressed, MAX_PAYLOAD + 1)
-        if len(raw) > MAX_PAYLOAD or not inflater.eof:
+        # Nothing may follow the zlib stream nor the COSE item: a credential has one text, and a
+        # text that verifies with bytes appended is a second, unsigned spelling of it.
+        if len(raw) > MAX_PAYLOAD or not inflater.eof or inflater.unused_data:
             raise _Malformed
-        message = cbor2.loads(raw)
+        message = _loads_whole(raw)
         if isinstance(message, cbor2.CBORTag):
             if message.tag != COSE_SIGN1_TAG:
                 raise _Malformed
@@ -132,6 +135,15 @@ def _decode(credential) -> tuple[bytes, dict, dict]:
     if not isinstance(iss, str) or not _is_epoch(iat):
         raise _Malformed
     return raw, protected, claims
+
+
+def _loads_whole(data: bytes):
+    """One CBOR item that is the whole of `data` (cbor2.loads ignores what follows the item)."""
+    stream = io.BytesIO(data)
+    item = cbor2.CBORDecoder(stream).decode()
+    if stream.tell() != len(data):
+        raise _Malformed
+    return item
 
 
 def _is_epoch(value) -> bool:

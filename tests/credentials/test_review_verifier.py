@@ -59,6 +59,18 @@ def test_a_credential_claiming_more_than_a_day_of_validity_is_refused():
     assert verify(longer, DOC, T0).reason == v.Reason.MALFORMED
 
 
+def test_bytes_after_the_zlib_stream_or_after_the_cose_item_are_malformed():
+    """Appended bytes changed nothing signed, so the text verified: a second, unsigned spelling
+    of the credential (and the cause of test_verifier's flaky `GOOD + "00"` case, valid whenever
+    the text's length made "00" decode to one byte past the zlib stream)."""
+    raw = zlib.decompress(base45.b45decode(GOOD[len(v.PREFIX) :]))
+    after_zlib = v.PREFIX + base45.b45encode(zlib.compress(raw) + b"\x00").decode()
+    after_cose = v.PREFIX + base45.b45encode(zlib.compress(raw + b"\x00")).decode()
+    assert verify(v.PREFIX + base45.b45encode(zlib.compress(raw)).decode(), DOC, T0).valid
+    assert verify(after_zlib, DOC, T0).reason == v.Reason.MALFORMED
+    assert verify(after_cose, DOC, T0).reason == v.Reason.MALFORMED
+
+
 def test_a_signing_key_never_shows_its_private_key_in_its_repr():
     """A key object in a traceback's locals (an error report, a debugger, a log line with %r)
     must not carry the private key out of the process."""
