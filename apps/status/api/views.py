@@ -15,6 +15,7 @@ from apps.accounts.choices import Role
 from apps.accounts.permissions import ScopeOrRole
 from apps.accounts.throttling import ApiThrottle
 from apps.audit.services import access_log_record
+from apps.core import replicas
 from apps.core.api import BaseAPIView, MomentField, error_responses, exception_handler
 from apps.core.clock import local_date, now
 from apps.evidence.services import itinerary_declare
@@ -41,6 +42,14 @@ def person_status_response(request, person: Person, *, proxy: bool = False, why:
     access_log_record(actor=request.user, person=person, why=why or _("status look-up"), via="api")
     row = status_current(person_id=person.pk)
     return Response(status_payload(person, row))
+
+
+def person_by_id_routed(**lookup) -> Person | None:
+    """`person_by_id` read from a read replica when one may serve it (README: Read replicas), the
+    primary otherwise, or again on the primary when the replica fails under the read. The status
+    row is then read inside `replicas.reading()` too (`status_current`), and recomputed on the
+    primary when it is dirty or expired there; the access log is written to the primary."""
+    return replicas.on_replica(person_by_id, **lookup)
 
 
 PROXY_PARAMETER = OpenApiParameter("proxy", bool, description="1 for a proxy look-up (老幼助查)")
@@ -82,12 +91,13 @@ class StatusLookupView(BaseAPIView):
     )
     def get(self, request):
         query = status_query(request.query_params)
-        person = person_by_id(
+        person = person_by_id_routed(
             id_type=query["id_type"], id_number=query["id_number"], queryset=Person.objects.visible_to(request.user)
         )
         if person is None:
             raise NotFound(_("No such person."))
-        return person_status_response(request, person, proxy=query["proxy"], why=query["why"])
+        with replicas.reading():
+            return person_status_response(request, person, proxy=query["proxy"], why=query["why"])
 
 
 _RENDERER = JSONRenderer()
@@ -124,12 +134,13 @@ def lean_lookup(request, view, headers: dict) -> HttpResponse | None:
     try:
         if not throttle.allow_request(request, view):
             raise exceptions.Throttled(throttle.wait())
-        person = person_by_id(
+        person = person_by_id_routed(
             id_type=query["id_type"], id_number=query["id_number"], queryset=Person.objects.visible_to(user)
         )
         if person is None:
             raise NotFound(_("No such person."))
-        answer = person_status_response(request, person, proxy=query["proxy"], why=query["why"])
+        with replicas.reading():
+            answer = person_status_response(request, person, proxy=query["proxy"], why=query["why"])
     except Exception as exc:
         answer = exception_handler(exc, {"view": view, "request": request})
         if answer is None:
