@@ -113,9 +113,10 @@ BROWSER_MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out login into its lock-out response.
     "axes.middleware.AxesMiddleware",
 ]
-# The admin's and django-axes' checks look for their middleware in MIDDLEWARE itself; they are in
-# BROWSER_MIDDLEWARE, in the order they ask for (tests/api/test_lean_path.py checks it).
-SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410", "axes.W002"]
+# The admin's, django-axes' and Django's CSRF checks look for their middleware in MIDDLEWARE itself;
+# they are in BROWSER_MIDDLEWARE, in the order they ask for, which apps.core.checks checks instead
+# (core.E001/E002; tests/core/test_browser_middleware_check.py).
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410", "axes.W002", "security.W003"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -553,11 +553,17 @@ def test_a_content_length_that_is_no_number_is_a_json_400(world):
 # --- no-store -------------------------------------------------------------------------------------------
 
 
-def test_every_api_answer_is_no_store(root):
+def test_every_api_answer_is_no_store(root, settings):
+    """Every answer but the public keys (API_CACHEABLE_PATHS: no personal data, no token; a
+    verifier may cache them), which say how long they may be kept instead."""
+    assert settings.API_CACHEABLE_PATHS == ["/api/v1/keys/"]
     for method, path in GET_OPERATIONS:
         for c in (root, APIClient()):
             r = no_server_error(c.generic(method, path))
-            assert r["Cache-Control"] == "no-store", (path, r.status_code)
+            if path in settings.API_CACHEABLE_PATHS:
+                assert "max-age" in r["Cache-Control"] and "no-store" not in r["Cache-Control"], r["Cache-Control"]
+            else:
+                assert r["Cache-Control"] == "no-store", (path, r.status_code)
 
 
 def test_an_api_answer_of_any_kind_is_no_store(world):
