@@ -180,6 +180,18 @@ def table(results: dict) -> str:
             )
         else:
             add("status_read_replica", s.get("why", "not measured"), "–", s)
+    if s := sections.get("credential"):  # apps/devtools/bench/credential.py
+        o, f, off = s["ours"], s["floor"], s["offline"]
+        add(
+            "credential",
+            f"{_fmt(o['per_second'])} issued/s, {_fmt(o['cpu_ms_per_request'], 2)} ms CPU each, p99 {_fmt(o['p99_ms'])} ms; "
+            f"verify {_fmt(s['verify']['per_second'])}/s ({_fmt(s['verify']['cpu_ms_per_request'], 2)} ms CPU); "
+            f"offline {_fmt(off['per_cpu_second'])}/s on one core; at {s['headline_scans_per_day']} scans a day "
+            f"{_fmt(s.get('share_of_reads_taken_off'), 2)} of reads, {_fmt(s.get('share_of_cpu_taken_off'), 2)} of CPU off",
+            f"status {_fmt(f['per_second'])} look-ups/s, {_fmt(f['cpu_ms_per_request'], 2)} ms CPU each, "
+            f"p99 {_fmt(f['p99_ms'])} ms",
+            s,
+        )
     generation = results.get("generation") or {}
     head = [
         f"Run of {results.get('finished_at', '?')}: {_fmt(results.get('persons'))} persons"

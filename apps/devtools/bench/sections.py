@@ -33,6 +33,7 @@ from apps.audit.models import AccessLog, AuditCheckpoint, AuditLeaf
 from apps.core.clock import now
 from apps.core.crypto import decrypt
 from apps.devtools.bench import infra
+from apps.devtools.bench.credential import credential  # noqa: F401 - a section (credential.py)
 from apps.devtools.bench.fanout import fanout  # noqa: F401 - a section (fanout.py)
 from apps.devtools.bench.feed import restrictions_feed  # noqa: F401 - a section (feed.py)
 from apps.devtools.bench.ingest import ingest  # noqa: F401 - a section (ingest.py)

@@ -28,6 +28,7 @@ SECTIONS = (
     "audit_seal",
     "restrictions_feed",
     "status_read_replica",
+    "credential",
 )
 
 
@@ -67,7 +68,7 @@ class Command(BaseCommand):
         ctx = sections.context_prepare(settings_)
         out["persons"] = ctx.persons
         try:
-            if {"status_read", "ingest", "freshness", "reviews", "audit_seal"} & set(wanted):
+            if {"status_read", "ingest", "freshness", "reviews", "audit_seal", "credential"} & set(wanted):
                 log("starting gunicorn")
                 sections.server_start(ctx)
             for name in SECTIONS:
