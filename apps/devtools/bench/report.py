@@ -49,6 +49,14 @@ def verdicts(results: dict) -> dict:
     return results
 
 
+def _load(section: dict) -> str:
+    """The machine's 1-minute load average while the section ran (commands/bench.py LoadSampler)."""
+    load = section.get("machine_load") or {}
+    if not load:
+        return "–"
+    return f"{_fmt(load.get('loadavg_1m_mean'), 1)} / {_fmt(load.get('loadavg_1m_max'), 1)} on {load.get('cpus')} CPUs"
+
+
 def table(results: dict) -> str:
     sections = results.get("sections", {})
     rows = []
@@ -58,7 +66,8 @@ def table(results: dict) -> str:
         verdict = "met" if met else ("**missed**" if met is False else "–")
         rows.append(
             f"| `{name}` | {ours} | {floor} | {_fmt(section.get('ratio'), 3)} "
-            f"({section.get('ratio_of', '')}) | {section.get('target', '')} | {verdict} | {_fmt(section.get('persons'))} |"
+            f"({section.get('ratio_of', '')}) | {section.get('target', '')} | {verdict} | {_fmt(section.get('persons'))} "
+            f"| {_load(section)} |"
         )
 
     if s := sections.get("status_read"):
@@ -194,7 +203,8 @@ def table(results: dict) -> str:
         )
     generation = results.get("generation") or {}
     head = [
-        f"Run of {results.get('finished_at', '?')}: {_fmt(results.get('persons'))} persons"
+        f"Run of {results.get('started_at', '?')} to {results.get('finished_at', '?')}: "
+        f"{_fmt(results.get('persons'))} persons"
         + (" (smoke)" if results.get("smoke") else "")
         + f", {results.get('machine', {}).get('cpus', '?')} CPUs, {results.get('machine', {}).get('postgresql', '')}.",
     ]
@@ -206,8 +216,8 @@ def table(results: dict) -> str:
     lines = [
         *head,
         "",
-        "| section | ours | floor | ratio | target | verdict | persons |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| section | ours | floor | ratio | target | verdict | persons | machine load (1-min, mean / max) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
     ]
     return "\n".join(lines)

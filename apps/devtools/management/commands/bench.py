@@ -6,6 +6,7 @@ report. Never fails on a missed target: the numbers are the output."""
 import dataclasses
 import datetime as dt
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -77,8 +78,10 @@ class Command(BaseCommand):
                 log(f"{name} on {ctx.persons:,} persons")
                 section_started = time.perf_counter()
                 fn = getattr(sections, name)
-                out["sections"][name] = fn(ctx)
+                with LoadSampler() as load:
+                    out["sections"][name] = fn(ctx)
                 out["sections"][name]["wall_seconds"] = round(time.perf_counter() - section_started, 1)
+                out["sections"][name]["machine_load"] = load.summary()
                 log(f"{name}: ratio {out['sections'][name].get('ratio')} ({out['sections'][name]['wall_seconds']} s)")
         finally:
             sections.server_stop(ctx)
@@ -87,6 +90,38 @@ class Command(BaseCommand):
         report.verdicts(out)
         report.write(out, results_path=Path(results_path), report_path=Path(report_path))
         self.stdout.write(report.table(out))
+
+
+class LoadSampler:
+    """The machine's load while a section runs: the 1-minute load average (`os.getloadavg`) read
+    every 5 s by a thread, so a result says how busy the machine was when it was measured (every
+    section's own load included: the bench's server, workers and clients run on the same cores)."""
+
+    INTERVAL = 5.0
+
+    def __enter__(self):
+        self._samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            self._samples.append(os.getloadavg()[0])
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict:
+        samples = self._samples
+        return {
+            "loadavg_1m_mean": round(sum(samples) / len(samples), 2),
+            "loadavg_1m_max": round(max(samples), 2),
+            "cpus": os.cpu_count(),
+        }
 
 
 def _pg_version() -> str:
