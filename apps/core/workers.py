@@ -11,7 +11,11 @@ config/settings/base.py); with it they run again within about STALE_SECONDS + SC
 
 A message is restored only when the process that received it has stopped beating: a busy but
 live worker (a solo pool whose one thread is inside a long task) still beats from its thread,
-so its tasks are never handed to a second worker while they run. A message received by no
+so its tasks are never handed to a second worker while they run. Every beat and every judgement
+reads the broker's clock (Redis TIME), never the host's: a scanner whose clock ran STALE_SECONDS
+ahead of a peer's would otherwise take every message the peer is running. And a worker judges
+its peers only once it has itself beaten without a failure for STALE_SECONDS: after a broker
+outage nobody could beat, and a scan at once would find every live peer stale. A message received by no
 recorded process (killed between taking it and recording it) is left to the visibility timeout.
 
 `/readyz` (apps.core.health) reads the same heartbeats to say whether each queue has a consumer.
@@ -44,9 +48,15 @@ def redis_client(url: str):
     return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
 
 
+def server_time(client) -> float:
+    """The broker's clock (Redis TIME), in unix seconds: the one clock every worker beats by."""
+    seconds, micros = client.time()
+    return seconds + micros / 1_000_000
+
+
 def live_members(client, *, at: float | None = None) -> dict[str, list[str]]:
     """The workers that beat within STALE_SECONDS, each with the queues it consumes."""
-    at = time.time() if at is None else at
+    at = server_time(client) if at is None else at
     members = [m.decode() for m in client.zrangebyscore(WORKERS_KEY, at - STALE_SECONDS, "+inf")]
     if not members:
         return {}
@@ -55,8 +65,9 @@ def live_members(client, *, at: float | None = None) -> dict[str, list[str]]:
 
 
 def beat(client, member: str, queues: list[str]) -> None:
+    at = server_time(client)
     pipe = client.pipeline()
-    pipe.zadd(WORKERS_KEY, {member: time.time()})
+    pipe.zadd(WORKERS_KEY, {member: at})
     pipe.hset(QUEUES_KEY, member, ",".join(queues))
     pipe.execute()
 
@@ -76,7 +87,7 @@ def held_record(client, delivery_tag: str, member: str) -> None:
 def orphans(client, *, at: float | None = None) -> tuple[list[str], list[str]]:
     """(tags of unacknowledged messages whose receiver stopped beating, tags recorded but no longer
     unacknowledged: acknowledged or restored, to forget)."""
-    at = time.time() if at is None else at
+    at = server_time(client) if at is None else at
     held = {k.decode(): v.decode() for k, v in client.hgetall(HELD_KEY).items()}
     if not held:
         return [], []
@@ -97,19 +108,22 @@ def restore_orphans(celery_app, client) -> int:
     """Put the messages held by dead workers back at the head of their queues (kombu's
     `restore_by_tag`, a Redis transaction watching the unacknowledged hash, so two live workers
     scanning at once restore a message once). Returns how many were restored."""
-    dead, gone = orphans(client)
+    at = server_time(client)
+    dead, gone = orphans(client, at=at)
+    stale_members = {m.decode() for m in client.zrangebyscore(WORKERS_KEY, "-inf", at - 10 * STALE_SECONDS)}
+    for member in stale_members:  # long dead, holding something or not: out of the set, which stays small
+        forget(client, member)
     if gone:
         client.hdel(HELD_KEY, *gone)
     if not dead:
         return 0
+    # Forgotten before the restore: the worker that takes a restored message records it anew
+    # (the same delivery tag), and a later HDEL would erase that record.
+    client.hdel(HELD_KEY, *dead)
     with celery_app.connection_for_write() as conn:
         qos = conn.default_channel.qos
         for tag in dead:
             qos.restore_by_tag(tag)  # RPUSH: consumers BRPOP, so it is the next taken (publishing LPUSHes)
-    client.hdel(HELD_KEY, *dead)
-    stale_members = {m.decode() for m in client.zrangebyscore(WORKERS_KEY, "-inf", time.time() - 10 * STALE_SECONDS)}
-    for member in stale_members:  # long dead: out of the set, so the set stays small
-        forget(client, member)
     logger.warning("Restored %d task(s) held by a worker that stopped beating", len(dead))
     return len(dead)
 
@@ -123,10 +137,13 @@ class Liveness:
         self.member = member_name(hostname)
         self.queues = queues
         self.stopped = threading.Event()
+        self.beating_since: float | None = None  # monotonic: first beat since the last failure
+        self.next_scan = 0.0
         self.thread = threading.Thread(target=self._run, name="healthkit-liveness", daemon=True)
 
     def start(self) -> None:
         beat(self.client, self.member, self.queues)
+        self.beating_since = time.monotonic()
         self.thread.start()
 
     def stop(self) -> None:
@@ -137,12 +154,20 @@ class Liveness:
             logger.debug("liveness: could not leave the set", exc_info=True)
 
     def _run(self) -> None:
-        next_scan = 0.0
-        while not self.stopped.wait(HEARTBEAT_SECONDS if next_scan else 0):
-            try:
-                beat(self.client, self.member, self.queues)
-                if time.monotonic() >= next_scan:
-                    restore_orphans(self.app, self.client)
-                    next_scan = time.monotonic() + SCAN_SECONDS
-            except Exception:  # noqa: BLE001 - a broker blip: beat again on the next round
-                logger.warning("liveness: heartbeat or scan failed", exc_info=True)
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            self.round()
+
+    def round(self) -> None:
+        """One beat, and a scan when one is due and this worker has beaten without a failure for
+        STALE_SECONDS (so every live peer has had as long to beat since the broker came back)."""
+        try:
+            beat(self.client, self.member, self.queues)
+            t = time.monotonic()
+            if self.beating_since is None:
+                self.beating_since = t
+            if t >= self.next_scan and t - self.beating_since >= STALE_SECONDS:
+                restore_orphans(self.app, self.client)
+                self.next_scan = time.monotonic() + SCAN_SECONDS
+        except Exception:  # noqa: BLE001 - a broker blip: beat again on the next round
+            self.beating_since = None
+            logger.warning("liveness: heartbeat or scan failed", exc_info=True)
