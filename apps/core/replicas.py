@@ -18,12 +18,20 @@ whose receiver is disconnected, and compares two machines' clocks.)
 A replica that fails (a connection error) is not asked again for DATABASE_REPLICA_RETRY_SECONDS;
 the read is served by the primary and the failure logged once.
 
+One thread of a process checks at a time, and it checks outside the lock: the other threads go on
+deciding from the last check meanwhile (a replica whose host stopped answering must not hold every
+look-up of the process for its connect timeout), and that last check's verdict lapses when it is
+older than the lag allows (`_fresh`), so a slow check never stretches DATABASE_REPLICA_MAX_LAG.
+A forked child (gunicorn preload_app, Celery prefork) starts with no state: a lock held by a thread
+of the parent at the fork would otherwise stay locked in the child for ever.
+
 A ground layer: imports nothing from the other apps.
 """
 
 import contextlib
 import contextvars
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -54,6 +62,7 @@ class _State:
     replicas: dict[str, _Replica] = field(default_factory=dict)
     samples: deque = field(default_factory=lambda: deque(maxlen=SAMPLES))  # (moment, primary flush LSN)
     turn: int = 0
+    checking: bool = False  # a thread is checking (outside the lock)
 
 
 _state = _State()
@@ -63,6 +72,9 @@ def reset() -> None:
     """Forget every replica's health and the noted positions (tests; a process after fork)."""
     global _state
     _state = _State()
+
+
+os.register_at_fork(after_in_child=reset)
 
 
 def replica_aliases() -> list[str]:
@@ -101,13 +113,28 @@ def read_alias() -> str:
         state.turn += 1
         start = state.turn % len(aliases)
         due = [a for a in aliases if _due(state, a, t)]
-        if due:
+        check = bool(due) and not state.checking
+        state.checking = state.checking or check
+    if check:
+        try:
             _check(state, due, t)
-        for alias in aliases[start:] + aliases[:start]:
-            replica = state.replicas[alias]
-            if replica.usable and t >= replica.down_until:
-                return alias
+        finally:
+            state.checking = False
+    for alias in aliases[start:] + aliases[:start]:
+        replica = state.replicas[alias]
+        if replica.usable and t >= replica.down_until and _fresh(replica, t):
+            return alias
     return PRIMARY
+
+
+def _fresh(replica: _Replica, t: float) -> bool:
+    """Whether a commit older than DATABASE_REPLICA_MAX_LAG is surely visible on the replica at `t`
+    by its last check: what it had replayed then, aged by the time since."""
+    return (
+        replica.lag is not None
+        and replica.checked_at is not None
+        and replica.lag + (t - replica.checked_at) <= settings.DATABASE_REPLICA_MAX_LAG
+    )
 
 
 def _due(state: _State, alias: str, t: float) -> bool:
@@ -129,24 +156,26 @@ def _check(state: _State, aliases: list[str], t: float) -> None:
         return
     for alias in aliases:
         replica = state.replicas[alias]
-        replica.checked_at = t
         try:
             with connections[alias].cursor() as cursor:
                 cursor.execute("SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()")
                 in_recovery, replayed = cursor.fetchone()
         except DatabaseError as e:
             mark_down(alias, e, t=t)
+            replica.checked_at = t
             continue
         if not in_recovery or replayed is None:  # promoted, or not a streaming replica at all
             logger.error("Read replicas: %s is not a replica in recovery; not reading from it", alias)
-            replica.usable, replica.lag = False, None
+            replica.usable, replica.lag, replica.checked_at = False, None, t
             continue
         replayed = lsn(replayed)
         visible_up_to = next((at for at, position in reversed(state.samples) if position <= replayed), None)
-        replica.lag = None if visible_up_to is None else t - visible_up_to
+        lag = None if visible_up_to is None else t - visible_up_to
+        # The moment and the verdict together, once the check is done (readers meanwhile age the last).
+        replica.usable = False
+        replica.checked_at, replica.lag = t, lag
         replica.usable = (
-            replica.lag is not None
-            and replica.lag + settings.DATABASE_REPLICA_CHECK_SECONDS <= settings.DATABASE_REPLICA_MAX_LAG
+            lag is not None and lag + settings.DATABASE_REPLICA_CHECK_SECONDS <= settings.DATABASE_REPLICA_MAX_LAG
         )
 
 

@@ -178,6 +178,13 @@ for _i, _url in enumerate(u.strip() for u in env("DATABASE_REPLICA_URLS", defaul
         "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
         "TEST": {"MIRROR": "default"},
     }
+    # A replica whose host stopped answering fails its check in seconds, not after the kernel's
+    # SYN retries (two minutes, past gunicorn's timeout); a read stuck on it is cancelled likewise.
+    _options = DATABASES[f"replica_{_i}"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2))
+    _options.setdefault(
+        "options", f"-c statement_timeout={env.int('DATABASE_REPLICA_STATEMENT_TIMEOUT_MS', default=2000)}"
+    )
     DATABASE_REPLICAS.append(f"replica_{_i}")
 DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=1.0)
 DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=0.25)
