@@ -69,14 +69,19 @@ class RedactPersonalNumbers(logging.Filter):
     propagate to it, a logger's filter would not)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        # The message as it will be written, redacted whole: an argument that is an exception or
+        # any other object (`logger.warning("... %s", error)`, a database error quoting the row it
+        # refused) is a number only once formatted, and `%d` or `%r` of one must still format.
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format: logging reports it; its arguments redacted
+            record.msg = redact(record.msg) if isinstance(record.msg, str) else _redacted(record.msg)
+            if isinstance(record.args, tuple):
+                record.args = tuple(redact(str(a)) for a in record.args)
+            elif isinstance(record.args, dict):
+                record.args = {k: redact(str(v)) for k, v in record.args.items()}
         else:
-            record.msg = _redacted(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redacted(a) for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {k: _redacted(v) for k, v in record.args.items()}
+            record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -105,3 +105,22 @@ def test_an_object_in_an_extra_field_is_written_without_its_query_string_and_red
 
 def test_djangos_own_loggers_write_through_the_redacting_handler():
     assert settings.LOGGING["loggers"]["django"]["handlers"] == ["console"]
+
+
+def test_an_exception_or_other_object_as_message_or_argument_is_redacted():
+    """`logger.warning("... %s", error)` is how a failure is logged: a database error's text quotes
+    the row it refused (`Key (id_number)=(…) already exists`)."""
+    logger, stream = _logger(logging.Formatter("%(message)s"))
+    error = ValueError("Key (id_number)=(110105199001011234) already exists.")
+    logger.warning("could not store: %s (%r)", error, error)
+    logger.warning(error)
+    logger.warning("%(error)s", {"error": error})
+    logger.info("%d persons", 110105199001011234)  # a number that is an ID, formatted as a number
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == (
+        "could not store: Key (id_number)=([id-number]) already exists. "
+        "(ValueError('Key (id_number)=([id-number]) already exists.'))"
+    )
+    assert lines[1:3] == ["Key (id_number)=([id-number]) already exists."] * 2
+    assert lines[3] == "[id-number] persons"
+    assert "110105199001011234" not in stream.getvalue()
