@@ -11,9 +11,23 @@ import datetime as dt
 import json
 
 from django.db import connection
-from django.db.models import JSONField
+from django.db.models import BooleanField, JSONField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_change_reason_from_object
+
+
+def in_array(model, field: str, values, db_type: str = "bigint"):
+    """`field IN values` for many values, as a filter: on PostgreSQL `= ANY(%s)` with one array
+    parameter, an index scan for the whole chunk, instead of a placeholder and an adaptation per
+    value (which cost more than the query itself for chunks of 500 persons; psycopg also parses
+    a statement that long anew each time instead of taking it from its cache)."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__in": values})
+    qn = connection.ops.quote_name
+    column = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"
+    return RawSQL(f"{column} = ANY(%s::{db_type}[])", (values,), output_field=BooleanField())
 
 
 def ids_reserve(model, count: int) -> list[int]:

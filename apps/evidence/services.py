@@ -16,7 +16,7 @@ from simple_history.utils import bulk_create_with_history
 
 from apps.areas.models import Area
 from apps.core import crypto, doors
-from apps.core.bulk import history_user_id, rows_insert_with_history
+from apps.core.bulk import history_user_id, in_array, rows_insert_with_history
 from apps.core.clock import now
 from apps.core.text import is_storable, unstorable_text_errors
 from apps.people.models import Person, Phone
@@ -125,7 +125,7 @@ def _resolve_persons(records: list[dict]) -> dict[tuple[str, str], int]:
     """Person ids for the IDs named in a batch: one query for the known, a create for the new."""
     keys = {(r["id_type"], r["id_number"]) for r in records if r.get("id_type") and r.get("id_number")}
     by_hash = {person_id_hash(t, n): (t, n) for t, n in keys}
-    found = dict(Person.objects.filter(id_hash__in=list(by_hash)).values_list("id_hash", "pk"))
+    found = dict(Person.objects.filter(in_array(Person, "id_hash", by_hash, "text")).values_list("id_hash", "pk"))
     resolved = {by_hash[h]: pk for h, pk in found.items()}
     for key in keys - set(resolved):
         person, _created = person_upsert(id_type=key[0], id_number=key[1])
@@ -300,8 +300,8 @@ def records_insert(model, rows: list[dict], t: dt.datetime) -> None:
 
 def _stored_hashes(model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
     """(pk, content hash) of the records already stored under these keys, by key: plain values,
-    one query a page of 1,000 keys (each source's ids OR-ed: the unique index on source and
-    external id answers each part)."""
+    one query a page of 1,000 keys (each source's ids OR-ed, one array parameter each: the unique
+    index on source and external id answers each part)."""
     stored = {}
     for start in range(0, len(keys), 1000):
         by_source: dict[str, list[str]] = {}
@@ -309,7 +309,7 @@ def _stored_hashes(model, keys: list[tuple[str, str]]) -> dict[tuple[str, str], 
             by_source.setdefault(src, []).append(external_id)
         match = Q()
         for src, ids in by_source.items():
-            match |= Q(source=src, external_id__in=ids)
+            match |= Q(Q(source=src), in_array(model, "external_id", ids, "text"))
         for pk, src, external_id, digest in model.objects.filter(match).values_list(
             "pk", "source", "external_id", "content_hash"
         ):
@@ -328,7 +328,11 @@ def _schedule_recomputation(result: IngestResult, phone_hashes: set[str]) -> Non
     """Mark the persons the batch can affect (named, or owning a phone it names), inside its
     transaction; their recomputation is sent once it commits (`status_mark_dirty`)."""
     if phone_hashes:
-        result.person_ids.update(Phone.objects.filter(number_hash__in=phone_hashes).values_list("person_id", flat=True))
+        result.person_ids.update(
+            Phone.objects.filter(in_array(Phone, "number_hash", phone_hashes, "text")).values_list(
+                "person_id", flat=True
+            )
+        )
     if result.person_ids:
         doors.status_mark_dirty(person_ids=result.person_ids)
     if result.county_codes:

@@ -4,11 +4,10 @@ indexed queries, and reading the materialised status."""
 import datetime as dt
 from collections import defaultdict, namedtuple
 
-from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Q
 
 from apps.areas.models import Area
+from apps.core.bulk import in_array
 from apps.core.clock import local_date, next_local_midnight, now
 from apps.evidence.models import (
     Association,
@@ -44,18 +43,6 @@ StayRow = namedtuple("StayRow", STAY_COLUMNS)
 DECLARATION_COLUMNS = ("pk", "person_id", "ingestion_id", "source", "submitted_at", "entered_beijing_at")
 DeclarationRow = namedtuple("DeclarationRow", (*DECLARATION_COLUMNS, "places"))  # places: (area, arrived, departed)
 AreaRow = namedtuple("AreaRow", ("city_id", "full_name"))
-
-
-def in_array(model, field: str, values, db_type: str = "bigint"):
-    """`field IN values` for many values, as a filter: on PostgreSQL `= ANY(%s)` with one array
-    parameter, an index scan for the whole chunk, instead of a placeholder and an adaptation per
-    value (which cost more than the query itself for chunks of 500 persons)."""
-    values = list(values)
-    if connection.vendor != "postgresql":
-        return Q(**{f"{field}__in": values})
-    qn = connection.ops.quote_name
-    column = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"
-    return RawSQL(f"{column} = ANY(%s::{db_type}[])", (values,), output_field=BooleanField())
 
 
 def _in_order(queryset):
