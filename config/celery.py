@@ -160,8 +160,8 @@ def liveness_stop(sender=None, **kwargs):
 def liveness_hold(sender=None, request=None, **kwargs):
     """Who holds this message (in the main process, as it arrives): if that process stops beating,
     a peer puts the message back (apps.core.workers.restore_orphans)."""
-    if _liveness is None or request is None:
-        return
+    if _liveness is None or request is None or not _liveness.beating:
+        return  # not recorded: the visibility timeout still applies
     tag = getattr(request.message, "delivery_tag", None)
     if tag:
         try:

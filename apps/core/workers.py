@@ -142,9 +142,20 @@ class Liveness:
         self.thread = threading.Thread(target=self._run, name="healthkit-liveness", daemon=True)
 
     def start(self) -> None:
-        beat(self.client, self.member, self.queues)
-        self.beating_since = time.monotonic()
+        """Beat once and start the thread. A broker blip here must not leave a worker that takes
+        messages but never beats (its peers would take them all): the thread beats again."""
+        try:
+            beat(self.client, self.member, self.queues)
+            self.beating_since = time.monotonic()
+        except Exception:  # noqa: BLE001 - the thread's next round beats again
+            logger.warning("liveness: the first heartbeat failed", exc_info=True)
         self.thread.start()
+
+    @property
+    def beating(self) -> bool:
+        """Whether this worker's last beat succeeded: only then are the messages it takes recorded
+        as held (by a worker not beating, a peer would take them at once)."""
+        return self.beating_since is not None
 
     def stop(self) -> None:
         self.stopped.set()

@@ -101,3 +101,44 @@ def test_long_dead_members_leave_the_set_even_holding_nothing(client):
     assert client.zscore(workers.WORKERS_KEY, "old@c:1") is None
     assert client.hget(workers.QUEUES_KEY, "old@c:1") is None
     assert client.zscore(workers.WORKERS_KEY, "peer@b:1") is not None
+
+
+@needs_redis
+def test_a_worker_whose_first_beat_fails_still_beats_later(client, monkeypatch):
+    """A broker blip at start must not leave a worker that receives messages but never beats: its
+    peers would take every message it runs."""
+    liveness = workers.Liveness(None, url=BROKER, hostname="me@a", queues=["bulk"])
+    flaky = _Flaky(liveness.client)
+    flaky.down = True
+    liveness.client = flaky
+    monkeypatch.setattr(workers, "HEARTBEAT_SECONDS", 0.01)
+    liveness.start()  # does not raise
+    try:
+        assert liveness.thread.is_alive() and liveness.beating_since is None
+        flaky.down = False
+        deadline = time.monotonic() + 10
+        while liveness.beating_since is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert liveness.beating_since is not None
+        assert client.zscore(workers.WORKERS_KEY, liveness.member) is not None
+    finally:
+        liveness.stopped.set()
+        liveness.thread.join(5)
+
+
+@needs_redis
+def test_a_message_is_recorded_as_held_only_by_a_worker_that_beats(client, monkeypatch):
+    import config.celery as celery_config
+
+    liveness = workers.Liveness(None, url=BROKER, hostname="me@a", queues=["bulk"])  # not started
+    monkeypatch.setattr(celery_config, "_liveness", liveness)
+
+    class Request:
+        class message:  # noqa: N801 - the shape of a Celery request's message
+            delivery_tag = "tag-9"
+
+    celery_config.liveness_hold(request=Request())
+    assert client.hget(workers.HELD_KEY, "tag-9") is None  # never beat: left to the visibility timeout
+    liveness.beating_since = time.monotonic()
+    celery_config.liveness_hold(request=Request())
+    assert client.hget(workers.HELD_KEY, "tag-9") == liveness.member.encode()
