@@ -18,12 +18,12 @@ def person_by_id(*, id_type: str, id_number: str, queryset=None) -> Person | Non
     number = validate_id(id_type, id_number, today=dt.date(9999, 12, 31))
     qs = queryset if queryset is not None else Person.objects.all()
     digest = person_id_hash(id_type, number)
-    if unrestricted(qs):
+    if _unrestricted(qs):
         return _person_by_hash(digest, qs.db)
     return qs.filter(id_hash=digest).first()
 
 
-def unrestricted(qs) -> bool:
+def _unrestricted(qs) -> bool:
     """Whether `qs` is every person, as the access layer answers for those who see everyone
     (a partner, the CDC): then the look-up by the unique hash needs no query to be built."""
     query = qs.query

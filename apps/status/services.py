@@ -20,10 +20,7 @@ from apps.core import doors, replicas
 from apps.core.bulk import rows_insert
 from apps.core.clock import now
 from apps.evidence.models import Stay
-from apps.people.identity import validate_id
 from apps.people.models import Person, Phone
-from apps.people.selectors import person_by_id, unrestricted
-from apps.people.services import person_id_hash
 from apps.policy.selectors import policy_at
 
 from . import metrics as status_metrics
@@ -316,21 +313,14 @@ def rows_update(model, objs: list, field_names: list[str]) -> None:
         cursor.execute(sql, [json.dumps(records, ensure_ascii=False)])
 
 
-# `person_with_status`'s answer when the person was read without the row: status_current reads it.
-UNREAD = object()
-
-
-def status_current(*, person_id: int, row=UNREAD) -> PersonStatus:
+def status_current(*, person_id: int) -> PersonStatus:
     """The person's status as of now: the stored row when it is still valid, else recomputed
-    before answering (never served stale). `row`: the stored row (or None: none) when the caller
-    has read it already (`person_with_status`), held to the same rule.
+    before answering (never served stale).
 
     Inside `replicas.reading()` (the status look-up) the row is read from the read replica it
     picked (README: Read replicas); a row that is missing, dirty or past its `next_change_at` there
     is recomputed on the primary as always, and a replica that fails under the read is marked down
     and the primary answers."""
-    if row is not UNREAD:
-        return _fresh(person_id, row)
     alias = replicas.reading_alias()
     row = None
     if alias is not None:
@@ -341,11 +331,6 @@ def status_current(*, person_id: int, row=UNREAD) -> PersonStatus:
             alias = None
     if alias is None:
         row = status_row(person_id=person_id)
-    return _fresh(person_id, row)
-
-
-def _fresh(person_id: int, row: PersonStatus | None) -> PersonStatus:
-    """`row` if it may be served now, else the status recomputed on the primary."""
     t = now()
     if row is None or row.dirty_since is not None or (row.next_change_at is not None and row.next_change_at <= t):
         row = status_refresh(person_id=person_id)
@@ -368,75 +353,6 @@ def status_row(*, person_id: int, using: str = DEFAULT_DB_ALIAS) -> PersonStatus
         for convert in functions:
             values[i] = convert(values[i], column, db)
     return PersonStatus.from_db(using, [f.attname for f in fields], values)
-
-
-def person_with_status(*, id_type: str, id_number: str, queryset) -> tuple[Person | None, object]:
-    """The person with this ID among `queryset` and their stored status row (None: no row yet),
-    read in ONE statement (`people_person LEFT JOIN status_personstatus`, its text constant and so
-    prepared), or `(person, UNREAD)` when `queryset` is restricted (staff of a district: the
-    access layer's filter applies, then `status_current` reads the row as ever). The look-up's
-    second round trip cost the server and the database ~0.1 ms each at a gateway's rate. Raises
-    ValidationError on a malformed ID, as `person_by_id` does. The row still goes through
-    `status_current(row=...)`, which recomputes a missing, dirty or expired one on the primary."""
-    if not unrestricted(queryset):
-        return person_by_id(id_type=id_type, id_number=id_number, queryset=queryset), UNREAD
-    number = validate_id(id_type, id_number, today=dt.date(9999, 12, 31))
-    digest = person_id_hash(id_type, number)
-    using = queryset.db
-    db = connections[using]
-    person_names, row_names, sql, person_converters, row_converters = _person_with_status_reader(db.vendor, using)
-    if db.vendor == "postgresql":  # psycopg's own connection, as `_person_by_hash` does
-        db.ensure_connection()
-        db.validate_no_broken_transaction()
-        with db.wrap_database_errors:
-            values = db.connection.execute(sql, [digest]).fetchone()
-    else:
-        with db.cursor() as cursor:
-            cursor.execute(sql, [digest])
-            values = cursor.fetchone()
-    if values is None:
-        return None, None
-    split = len(person_names)
-    person = Person.from_db(using, person_names, _converted(list(values[:split]), person_converters, db))
-    row_values = list(values[split:])
-    if row_values[row_names.index(PersonStatus._meta.pk.attname)] is None:  # no row: LEFT JOIN's NULLs
-        return person, None
-    return person, PersonStatus.from_db(using, row_names, _converted(row_values, row_converters, db))
-
-
-def _converted(values: list, converters, db) -> list:
-    for i, column, functions in converters:
-        for convert in functions:
-            values[i] = convert(values[i], column, db)
-    return values
-
-
-@functools.cache
-def _person_with_status_reader(vendor: str, using: str):
-    db = connections[using]
-    qn = db.ops.quote_name
-
-    def part(model):
-        meta = model._meta
-        fields = list(meta.concrete_fields)
-        table = qn(meta.db_table)
-        converters = []
-        for i, f in enumerate(fields):
-            column = f.get_col(meta.db_table)
-            functions = db.ops.get_db_converters(column) + column.get_db_converters(db)
-            if functions:
-                converters.append((i, column, functions))
-        return [f.attname for f in fields], [f"{table}.{qn(f.column)}" for f in fields], converters
-
-    person_names, person_columns, person_converters = part(Person)
-    row_names, row_columns, row_converters = part(PersonStatus)
-    person_table, row_table = qn(Person._meta.db_table), qn(PersonStatus._meta.db_table)
-    sql = (
-        f"SELECT {', '.join(person_columns + row_columns)} FROM {person_table}"
-        f" LEFT JOIN {row_table} ON {row_table}.{qn(PersonStatus._meta.pk.column)} = {person_table}.{qn(Person._meta.pk.column)}"
-        f" WHERE {person_table}.{qn(Person._meta.get_field('id_hash').column)} = %s"
-    )
-    return person_names, row_names, sql, person_converters, row_converters
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from apps.people.selectors import person_by_id
 
 from ..models import Popup
 from ..selectors import status_payload
-from ..services import UNREAD, person_with_status, status_current, status_refresh
+from ..services import status_current, status_refresh
 from .serializers import PopupEpisodeSerializer, StatusQuerySerializer, StatusSerializer
 
 STAFF_ROLES = tuple(r for r in Role.values if r != Role.PARTNER)
@@ -36,11 +36,11 @@ def proxy_allowed(person: Person) -> bool:
     return proxy_lookup_allowed(person.birth_date, local_date(now()))
 
 
-def person_status_response(request, person: Person, *, proxy: bool = False, why: str = "", row=UNREAD) -> Response:
+def person_status_response(request, person: Person, *, proxy: bool = False, why: str = "") -> Response:
     if proxy and not proxy_allowed(person):
         raise PermissionDenied(_("A proxy look-up is only for persons aged 60 or over, or 16 or under."))
     access_log_record(actor=request.user, person=person, why=why or _("status look-up"), via="api")
-    row = status_current(person_id=person.pk, row=row)
+    row = status_current(person_id=person.pk)
     return Response(status_payload(person, row))
 
 
@@ -134,18 +134,13 @@ def lean_lookup(request, view, headers: dict) -> HttpResponse | None:
     try:
         if not throttle.allow_request(request, view):
             raise exceptions.Throttled(throttle.wait())
-        # The person and their row in one statement, from a replica when one may serve it (and
-        # again from the primary when it fails under the read), as person_by_id_routed does.
-        person, row = replicas.on_replica(
-            person_with_status,
-            id_type=query["id_type"],
-            id_number=query["id_number"],
-            queryset=Person.objects.visible_to(user),
+        person = person_by_id_routed(
+            id_type=query["id_type"], id_number=query["id_number"], queryset=Person.objects.visible_to(user)
         )
         if person is None:
             raise NotFound(_("No such person."))
         with replicas.reading():
-            answer = person_status_response(request, person, proxy=query["proxy"], why=query["why"], row=row)
+            answer = person_status_response(request, person, proxy=query["proxy"], why=query["why"])
     except Exception as exc:
         answer = exception_handler(exc, {"view": view, "request": request})
         if answer is None:
