@@ -44,6 +44,8 @@ class AuditKind(models.TextChoices):
     DESIGNATION_PUBLISHED = "designation.published", _("designation published")
     BORDER_PORT_PUBLISHED = "border_port.published", _("border port published")
     POLICY_PUBLISHED = "policy.published", _("policy published")
+    # credentials: the trust list of other regions' keys (互认, SPEC §11)
+    TRUST_LIST_CHANGED = "trust_list.changed", _("trust list changed")
     # accounts: tokens, second factor, lock-outs
     API_TOKEN_ISSUED = "api_token.issued", _("API token issued")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")

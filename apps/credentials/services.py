@@ -187,14 +187,15 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(LOCAL_TZ).isoformat() if moment else None
 
 
-def _audit(actor, change: str, reason: str, detail: dict) -> None:
+def _trust_list_changed(actor, change: str, reason: str, detail: dict) -> None:
     # This process's copy of the keys document is dropped now and again at commit; the other
     # processes' within KEYS_CACHE_SECONDS.
     keys_document_forget()
     transaction.on_commit(keys_document_forget)
-    # The trust list is policy (SPEC §11, kept by policy administrators): its changes are audited
-    # as policy publications, the change named in the detail.
-    audit_event_record(kind=AuditKind.POLICY_PUBLISHED, actor=actor, reason=reason, detail={"change": change, **detail})
+    # Kept by policy administrators (SPEC §11): audited as its own kind, the change named in the detail.
+    audit_event_record(
+        kind=AuditKind.TRUST_LIST_CHANGED, actor=actor, reason=reason, detail={"change": change, **detail}
+    )
 
 
 @transaction.atomic
@@ -213,7 +214,7 @@ def trusted_issuer_save(*, actor, region: str, name: str, note: str = "") -> Tru
     issuer, created = TrustedIssuer.objects.update_or_create(
         region=region, defaults={"name": name.strip(), "note": note}
     )
-    _audit(
+    _trust_list_changed(
         actor, "trusted_issuer.added" if created else "trusted_issuer.changed", note, {"region": region, "name": name}
     )
     return issuer
@@ -249,7 +250,7 @@ def trusted_key_add(
     key = TrustedKey.objects.create(
         issuer=issuer, kid=kid, alg=alg, public_key=pem, valid_from=valid_from, valid_to=valid_to
     )
-    _audit(
+    _trust_list_changed(
         actor,
         "trusted_key.added",
         reason,
@@ -273,7 +274,7 @@ def trusted_key_end(*, actor, key: TrustedKey, valid_to: dt.datetime | None, rea
     before = key.valid_to
     key.valid_to = valid_to
     key.save(update_fields=["valid_to", "updated_at"])
-    _audit(
+    _trust_list_changed(
         actor,
         "trusted_key.ended",
         reason,

@@ -122,6 +122,9 @@ def test_with_no_key_in_force_the_credential_answers_503_and_the_status_still_wo
     settings.CREDENTIAL_SIGNING_KEYS = [key_generate(kid="later", valid_from=at(2030, 1, 1))]
     with time_machine.travel(at(2021, 8, 1, 9), tick=False):
         world.person(IDN)
-        r = world.gate.get("/api/v1/status/credential/", {"id_type": "resident_id", "id_number": IDN})
+        query = {"id_type": "resident_id", "id_number": IDN}
+        r = world.gate.get("/api/v1/status/credential/", query, HTTP_ACCEPT_LANGUAGE="en")
         assert r.status_code == 503 and "signing key" in r.json()["detail"]
+        r = world.gate.get("/api/v1/status/credential/", query)  # Chinese by default
+        assert r.status_code == 503 and "签名密钥" in r.json()["detail"]
         assert world.status(IDN)["state"] == "green"

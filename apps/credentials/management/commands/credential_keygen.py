@@ -5,9 +5,10 @@ status credentials": rotation). Prints one JSON entry for CREDENTIAL_SIGNING_KEY
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from apps.core.clock import now
+from apps.core.management.base import BaseCommand
 
 from ...choices import KeyAlgorithm
 from ...signing import key_generate
