@@ -5,18 +5,16 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.audit.services import access_log_record
 from apps.core.api import BaseAPIView, error_responses
 from apps.core.clock import now
 from apps.people.models import Person
 from apps.people.selectors import person_by_id
 from apps.status.api.serializers import StatusQuerySerializer
-from apps.status.api.views import PROXY_PARAMETER, STAFF_ROLES, WHY_PARAMETER, proxy_allowed
-from apps.status.services import status_current
+from apps.status.api.views import PROXY_PARAMETER, STAFF_ROLES, WHY_PARAMETER, person_status_checked
 
 from ..selectors import keys_document_cached
 from ..services import credential_issue, credential_verify
@@ -141,10 +139,7 @@ class StatusCredentialView(BaseAPIView):
         )
         if person is None:
             raise NotFound(_("No such person."))
-        if data["proxy"] and not proxy_allowed(person):
-            raise PermissionDenied(_("A proxy look-up is only for persons aged 60 or over, or 16 or under."))
-        access_log_record(actor=request.user, person=person, why=data["why"] or _("status credential"), via="api")
-        row = status_current(person_id=person.pk)
+        row = person_status_checked(request, person, proxy=data["proxy"], why=data["why"] or _("status credential"))
         return Response(credential_issue(person=person, row=row).as_json())
 
 

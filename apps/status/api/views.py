@@ -36,12 +36,18 @@ def proxy_allowed(person: Person) -> bool:
     return proxy_lookup_allowed(person.birth_date, local_date(now()))
 
 
-def person_status_response(request, person: Person, *, proxy: bool = False, why: str = "") -> Response:
+def person_status_checked(request, person: Person, *, proxy: bool = False, why: str = ""):
+    """What every answer of a person's status does before it is shaped (this look-up's JSON, the
+    signed credential of apps.credentials): the proxy rule, the access log, the current status.
+    `why`: the caller's reason, else "status look-up"."""
     if proxy and not proxy_allowed(person):
         raise PermissionDenied(_("A proxy look-up is only for persons aged 60 or over, or 16 or under."))
     access_log_record(actor=request.user, person=person, why=why or _("status look-up"), via="api")
-    row = status_current(person_id=person.pk)
-    return Response(status_payload(person, row))
+    return status_current(person_id=person.pk)
+
+
+def person_status_response(request, person: Person, *, proxy: bool = False, why: str = "") -> Response:
+    return Response(status_payload(person, person_status_checked(request, person, proxy=proxy, why=why)))
 
 
 def person_by_id_routed(**lookup) -> Person | None:
