@@ -215,24 +215,39 @@ def lifted_rows(*, as_of: dt.datetime, since: dt.datetime | None, after: Positio
     )
 
 
-def _lifted_page(*, as_of: dt.datetime, since: dt.datetime | None, after: Position, page_size: int) -> list[tuple]:
+# How many batches of page_size + 1 transitions one page of the `lifted` list reads at most. Past
+# them the page ends short (even empty), its cursor after the last transition read: a page's cost
+# stays bounded however many superseded transitions to green lie ahead (a million persons' fan-outs
+# left tens of thousands, and the last page read them all: 3.6 s).
+LIFTED_SCAN_BATCHES = 10
+
+
+def _lifted_page(
+    *, as_of: dt.datetime, since: dt.datetime | None, after: Position, page_size: int
+) -> tuple[list[tuple], Position | None]:
     """Up to page_size + 1 rows of the `lifted` list after `after`: transitions read page_size + 1
-    at a time in index order, the superseded ones dropped (one query unless some were)."""
+    at a time in index order, the superseded ones dropped (one query unless some were), at most
+    LIFTED_SCAN_BATCHES batches. With the rows, where the list goes on when the scan stopped
+    short of page_size + 1 rows with transitions still unread (None: it reached the end)."""
     rows, position, batch = [], after, page_size + 1
-    while len(rows) < batch:
+    for _batch in range(LIFTED_SCAN_BATCHES):
         candidates = list(lifted_rows(as_of=as_of, since=since, after=position)[:batch])
         rows += [row[:-1] for row in candidates if row[-1]]
         if len(candidates) < batch:
-            break
+            return rows[:batch], None
         position = Position(at=candidates[-1][1], id=candidates[-1][0])
-    return rows[:batch]
+        if len(rows) >= batch:
+            return rows[:batch], None
+    return rows, position
 
 
 def restrictions_page(
     *, changed_since: dt.datetime | None = None, cursor: str | None = None, page_size: int = DEFAULT_PAGE_SIZE
 ) -> RestrictionsPage:
     """One page of the feed: up to `page_size` rows of each list, and the cursor of the next page
-    (None once both lists are exhausted). Two indexed queries a page, whatever the page number."""
+    (None once both lists are exhausted). Two indexed range scans a page whatever the page number
+    (the `lifted` list's up to LIFTED_SCAN_BATCHES where superseded transitions lie ahead: a page
+    may then be short, even empty, with a cursor to follow)."""
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     if cursor:
         position = Cursor.decode(cursor)
@@ -254,7 +269,7 @@ def restrictions_page(
 
     lifted, next_lifted = [], Position(done=True)
     if not position.lifted.done:
-        rows = _lifted_page(as_of=as_of, since=since, after=position.lifted, page_size=page_size)
+        rows, scanned_to = _lifted_page(as_of=as_of, since=since, after=position.lifted, page_size=page_size)
         more = len(rows) > page_size
         rows = rows[:page_size]
         lifted = [
@@ -263,6 +278,8 @@ def restrictions_page(
         ]
         if more:
             next_lifted = Position(at=rows[-1][1], id=rows[-1][0])
+        elif scanned_to is not None:  # the scan's bound: the list goes on after what it read
+            next_lifted = scanned_to
 
     next_cursor = None
     if not (next_restricted.done and next_lifted.done):

@@ -45,3 +45,35 @@ def test_superseded_transitions_filling_whole_batches_are_skipped_and_the_pages_
     assert [r["ref"] for r in second.lifted] == [c.ref]
     assert second.next_cursor is None
     assert [r["ref"] for r in restrictions_page(cursor=start, page_size=5).lifted] == [a.ref, c.ref]
+
+
+def test_a_page_reads_a_bounded_number_of_batches_and_its_cursor_goes_on_after_them(monkeypatch):
+    """However many superseded transitions lie ahead, a page reads at most LIFTED_SCAN_BATCHES
+    batches: it ends short (here empty) with a cursor after the last transition read, and
+    following the cursors lists every current transition once, in order."""
+    from apps.status import restrictions
+
+    monkeypatch.setattr(restrictions, "LIFTED_SCAN_BATCHES", 1)
+    t = now() - dt.timedelta(hours=1)
+    a, b = person(1), person(2)
+    at = [t + dt.timedelta(minutes=m) for m in range(5)]
+    superseded = [
+        StatusTransition.objects.create(person=a, from_state="popup", to_state="green", at=at[m]) for m in range(3)
+    ]
+    last_a = StatusTransition.objects.create(person=a, from_state="popup", to_state="green", at=at[3])
+    last_b = StatusTransition.objects.create(person=b, from_state="popup", to_state="green", at=at[4])
+    PersonStatus.objects.filter(pk=a.pk).update(state="green", state_since=at[3])
+    PersonStatus.objects.filter(pk=b.pk).update(state="green", state_since=at[4])
+
+    start = Cursor(changed_since=None, as_of=now(), restricted=Position(done=True)).encode()
+    first = restrictions_page(cursor=start, page_size=1)  # one batch of 2: two superseded, none listed
+    assert first.lifted == [] and first.next_cursor is not None
+    assert Cursor.decode(first.next_cursor).lifted == Position(at=at[1], id=superseded[1].pk)
+    refs, cursor, pages = [], first.next_cursor, 1
+    while cursor is not None:
+        page = restrictions_page(cursor=cursor, page_size=1)
+        refs += [r["ref"] for r in page.lifted]
+        cursor, pages = page.next_cursor, pages + 1
+        assert pages < 10
+    assert refs == [a.ref, b.ref]
+    assert last_a.pk < last_b.pk
