@@ -29,12 +29,14 @@ trigger: the owner is trusted with the schema; the guard only keeps it from acci
 an UPDATE that only blanks erasable columns passes (the purges' ORM path there).
 """
 
+import functools
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.operations import AddIndexConcurrently
-from django.db import connection, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.db.migrations.operations import AddIndex, RunPython
 
 logger = logging.getLogger(__name__)
@@ -311,3 +313,49 @@ def advisory_try_lock(key: int):
         if acquired and connection.is_usable():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+# --- one row by one column, as a statement whose text never changes -------------------------------
+
+
+@dataclass(frozen=True)
+class RowReader:
+    """`SELECT <every column> FROM <table> WHERE <column> = %s` for one model, with the fields'
+    own converters: the hot look-ups (a person by ID hash, a status by person) run it at a
+    gateway's rate, where building the query through the ORM cost more than running it. Built once
+    per process and database (`row_reader`); its text never changes, so the database prepares it
+    (DATABASES OPTIONS)."""
+
+    model: type
+    names: list[str]
+    sql: str
+    converters: list[tuple]
+
+    def instance(self, values, using: str):
+        """The model instance of a fetched row (None for None), as `from_db` would load it."""
+        if values is None:
+            return None
+        values = list(values)
+        database = connections[using]
+        for i, column, functions in self.converters:
+            for convert in functions:
+                values[i] = convert(values[i], column, database)
+        return self.model.from_db(using, self.names, values)
+
+
+@functools.cache
+def row_reader(model, field_name: str, using: str = DEFAULT_DB_ALIAS) -> RowReader:
+    database = connections[using]
+    meta = model._meta
+    qn = database.ops.quote_name
+    fields = list(meta.concrete_fields)
+    table = qn(meta.db_table)
+    columns = ", ".join(f"{table}.{qn(f.column)}" for f in fields)
+    sql = f"SELECT {columns} FROM {table} WHERE {table}.{qn(meta.get_field(field_name).column)} = %s"
+    converters = []
+    for i, f in enumerate(fields):
+        column = f.get_col(meta.db_table)
+        functions = database.ops.get_db_converters(column) + column.get_db_converters(database)
+        if functions:
+            converters.append((i, column, functions))
+    return RowReader(model=model, names=[f.attname for f in fields], sql=sql, converters=converters)

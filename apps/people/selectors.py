@@ -1,10 +1,11 @@
 """Reads of persons."""
 
 import datetime as dt
-import functools
 
 from django.core.exceptions import ValidationError
 from django.db import connections
+
+from apps.core.db import row_reader
 
 from .choices import IdType
 from .identity import normalise_id_number, validate_id
@@ -44,7 +45,7 @@ def _person_by_hash(digest: str, using: str) -> Person | None:
     (built once per process, prepared by the database: DATABASES OPTIONS). The status look-up runs
     it at a gateway's rate, where building the query through the ORM cost more than running it."""
     connection = connections[using]
-    names, sql, converters = _person_reader(connection.vendor, using)
+    reader = row_reader(Person, "id_hash", using)
     if connection.vendor == "postgresql":
         # psycopg's connection itself, on Django's connection and transaction, its errors still
         # Django's (a 503 when the database is away): Django's cursor wrapper cost more than the
@@ -52,36 +53,12 @@ def _person_by_hash(digest: str, using: str) -> Person | None:
         connection.ensure_connection()
         connection.validate_no_broken_transaction()
         with connection.wrap_database_errors:
-            values = connection.connection.execute(sql, [digest]).fetchone()
+            values = connection.connection.execute(reader.sql, [digest]).fetchone()
     else:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [digest])
+            cursor.execute(reader.sql, [digest])
             values = cursor.fetchone()
-    if values is None:
-        return None
-    values = list(values)
-    for i, column, functions in converters:
-        for convert in functions:
-            values[i] = convert(values[i], column, connection)
-    return Person.from_db(using, names, values)
-
-
-@functools.cache
-def _person_reader(vendor: str, using: str):
-    connection = connections[using]
-    meta = Person._meta
-    qn = connection.ops.quote_name
-    fields = list(meta.concrete_fields)
-    table = qn(meta.db_table)
-    columns = ", ".join(f"{table}.{qn(f.column)}" for f in fields)
-    sql = f"SELECT {columns} FROM {table} WHERE {table}.{qn(meta.get_field('id_hash').column)} = %s"
-    converters = []
-    for i, f in enumerate(fields):
-        column = f.get_col(meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((i, column, functions))
-    return [f.attname for f in fields], sql, converters
+    return reader.instance(values, using)
 
 
 def person_id_hashes(term: str) -> list[str]:

@@ -19,6 +19,7 @@ from apps.areas.models import Area
 from apps.core import doors, replicas
 from apps.core.bulk import rows_insert
 from apps.core.clock import now
+from apps.core.db import row_reader
 from apps.evidence.models import Stay
 from apps.people.models import Person, Phone
 from apps.policy.selectors import policy_at
@@ -341,34 +342,10 @@ def status_row(*, person_id: int, using: str = DEFAULT_DB_ALIAS) -> PersonStatus
     """The stored row, read by primary key with one prepared statement text and the fields'
     own converters: the read path of every look-up (millions a day), where building the query
     through the ORM cost more than running it. `using`: the database alias (a read replica)."""
-    db = connections[using]
-    fields, sql, converters = _status_row_reader(db.vendor)
-    with db.cursor() as cursor:
-        cursor.execute(sql, [person_id])
-        values = cursor.fetchone()
-    if values is None:
-        return None
-    values = list(values)
-    for i, column, functions in converters:
-        for convert in functions:
-            values[i] = convert(values[i], column, db)
-    return PersonStatus.from_db(using, [f.attname for f in fields], values)
-
-
-@functools.cache
-def _status_row_reader(vendor: str):
-    meta = PersonStatus._meta
-    qn = connection.ops.quote_name
-    fields = list(meta.concrete_fields)
-    table = qn(meta.db_table)
-    sql = f"SELECT {', '.join(f'{table}.{qn(f.column)}' for f in fields)} FROM {table} WHERE {qn(meta.pk.column)} = %s"
-    converters = []
-    for i, f in enumerate(fields):
-        column = f.get_col(meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((i, column, functions))
-    return fields, sql, converters
+    reader = row_reader(PersonStatus, "person", using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(reader.sql, [person_id])
+        return reader.instance(cursor.fetchone(), using)
 
 
 def status_mark_dirty(*, person_ids: Iterable[int]) -> list[int]:
