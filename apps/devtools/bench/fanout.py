@@ -117,7 +117,7 @@ def _fanout_stays_ensure(ctx, county: str) -> int:
     return len(ids)
 
 
-def _broker_use(url: str) -> None:
+def broker_use(url: str) -> None:
     """Send this process's tasks to `url`, or run them eagerly in-process when empty."""
     app = recompute_persons.app
     app.conf.broker_url = url
@@ -189,7 +189,7 @@ def _ours(mode: str, county: Area, actor, affected: list[int], timeout: float) -
         return {"seconds": round(seconds, 3), "stale_after": _dirty_count(affected)}
     concurrency = int(mode.rsplit("_", 1)[1])
     infra.redis_flush()
-    _broker_use(infra.BROKER_URL)
+    broker_use(infra.BROKER_URL)
     worker = None
     try:
         worker = _worker_start(concurrency, probe=affected[0])
@@ -200,7 +200,7 @@ def _ours(mode: str, county: Area, actor, affected: list[int], timeout: float) -
         seconds = time.perf_counter() - started
         return {"seconds": round(seconds, 3), "publish_seconds": round(published, 3), "stale_after": left}
     finally:
-        _broker_use("")
+        broker_use("")
         if worker:
             worker.stop()
         infra.redis_flush()

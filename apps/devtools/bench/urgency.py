@@ -23,11 +23,11 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from kombu import pools
 
 from apps.core import workers as liveness
 from apps.core.clock import now
 from apps.devtools.bench import infra
+from apps.devtools.bench.fanout import broker_use
 from apps.devtools.bench.load import percentile_ms
 from apps.evidence.services import feed_ingest
 from apps.people.models import Person
@@ -38,18 +38,6 @@ from apps.status.tasks import recompute_persons
 FANOUT_MAX = 100_000
 SAMPLE_GAP = 0.5
 SAMPLES_MAX = 200
-
-
-def _broker_use(url: str) -> None:
-    """Send this process's tasks to `url` (or back to eager in-process execution when empty)."""
-    app = recompute_persons.app
-    app.conf.broker_url = url
-    app.conf.task_always_eager = not url
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    pools.reset()
 
 
 def _workers_start(queues: list[str]) -> list[infra.Process]:
@@ -107,7 +95,7 @@ def _round(ctx, mode: str, samples: list, fanout_ids: list[int], run: str) -> di
     urgent_max = settings.CELERY_URGENT_MAX_PERSONS
     latencies, timeouts = [], 0
     try:
-        _broker_use(infra.BROKER_URL)
+        broker_use(infra.BROKER_URL)
         settings.CELERY_URGENT_MAX_PERSONS = -1 if shared else urgent_max  # shared: everything to bulk
         t = now()
         for start in range(0, len(fanout_ids), 10_000):  # as the fan-out marks (bounded parameters)
@@ -164,7 +152,7 @@ def _round(ctx, mode: str, samples: list, fanout_ids: list[int], run: str) -> di
         fanout_seconds = time.perf_counter() - started
     finally:
         settings.CELERY_URGENT_MAX_PERSONS = urgent_max
-        _broker_use("")
+        broker_use("")
         for p in procs:
             p.stop()
         infra.redis_flush()
