@@ -748,7 +748,9 @@ def _settings(module: str, **env) -> str:
         "print(sorted(d), d['default']['USER'], d['default']['NAME'], s.DATABASE_APP_ROLE or '-',"
         " getattr(s, 'DATABASE_APP_URL', '') or '-', p.parse_args([]).database)"
     )
-    variables = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    # The settings' databases from these variables alone: not CI's (DATABASE_*), nor its replica
+    # (TEST_REPLICA_URL adds the replica aliases to config.settings.test).
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "TEST_REPLICA_"))}
     variables.update(DJANGO_SETTINGS_MODULE=module, **env)
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=variables, capture_output=True, text=True

@@ -268,8 +268,8 @@ def test_writes_never_go_to_the_replica_and_a_writing_transaction_reads_the_prim
     assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in on_replica.captured_queries)
 
 
-@pytest.mark.parametrize("accept", ["application/json", "text/html"])  # the lean path, and DRF's view
-def test_the_api_look_up_reads_the_replica_and_logs_on_the_primary(routed, person, world, accept):
+@pytest.mark.parametrize("extra", [{}, {"format": "json"}])  # the lean path, and DRF's view (`format`)
+def test_the_api_look_up_reads_the_replica_and_logs_on_the_primary(routed, person, world, extra):
     """`GET /api/v1/status/` itself, by a CDC officer (whose look-ups are logged): the person and
     the row from the replica (replay paused: the primary's row says red, the replica's still
     green), then from the primary once the replica lags beyond the setting; each look-up's access
@@ -277,14 +277,15 @@ def test_the_api_look_up_reads_the_replica_and_logs_on_the_primary(routed, perso
     from apps.audit.models import AccessLog
 
     caught_up()
-    query = {"id_type": "resident_id", "id_number": IDN, "why": "复核"}
+    assert replicas.read_alias() == REPLICA  # caught up: the primary's position noted now is replayed
+    query = {"id_type": "resident_id", "id_number": IDN, "why": "复核", **extra}
     with replay_paused():
         primary_set(person.pk, state="red")
         routed.advance(0.5)
-        r = world.cdc.get("/api/v1/status/", query, HTTP_ACCEPT=accept)
+        r = world.cdc.get("/api/v1/status/", query)
         assert r.status_code == 200, r.content
         assert r.json()["state"] == "green", "served by the replica (the primary's row says red)"
         routed.advance(0.3)  # 0.8 s behind + 0.25 s to the next check: beyond 1 s, the primary answers
-        r = world.cdc.get("/api/v1/status/", query, HTTP_ACCEPT=accept)
+        r = world.cdc.get("/api/v1/status/", query)
         assert r.status_code == 200 and r.json()["state"] == "red"
         assert AccessLog.objects.using("default").filter(person=person).count() == 2
