@@ -269,10 +269,10 @@ def _integer_check(field, absent):
     return check
 
 
-def _parsed_check(field, absent):
-    """Moments and dates: the field's own `to_internal_value` (the parsing and the range), without
-    the machinery around it; a null is the serializer's to judge unless the field allows it."""
-    parse, allow_null = field.to_internal_value, field.allow_null
+def _text_check(field, absent, read):
+    """A field given as text: absent → `absent()`, a null the field allows → None, anything but a
+    string (or a null it does not allow) the serializer's to judge; a string → `read(value)`."""
+    allow_null = field.allow_null
 
     def check(value):
         if value is empty:
@@ -283,31 +283,34 @@ def _parsed_check(field, absent):
             raise _Undecided
         if type(value) is not str:
             raise _Undecided
+        return read(value)
+
+    return check
+
+
+def _parsed_check(field, absent):
+    """Moments and dates: the field's own `to_internal_value` (the parsing and the range), without
+    the machinery around it; a null is the serializer's to judge unless the field allows it."""
+    parse = field.to_internal_value
+
+    def read(value):
         try:
             return parse(value)
         except (serializers.ValidationError, DjangoValidationError) as exc:
             raise _Undecided from exc
 
-    return check
+    return _text_check(field, absent, read)
 
 
 def _moment_check(field, absent):
     """`MomentField`: an ISO 8601 time with an offset, read as Django's `parse_datetime` reads it
     first (`datetime.fromisoformat`), in the current time zone as DRF's `enforce_timezone` puts
     it, inside the field's range; anything else (no offset, another spelling) the serializer's."""
-    allow_null, tz = field.allow_null, field.default_timezone()
+    tz = field.default_timezone()
     if getattr(field, "timezone", tz) != tz or tz is None or getattr(field, "input_formats", None) is not None:
         return _parsed_check(field, absent)
 
-    def check(value):
-        if value is empty:
-            return absent()
-        if value is None:
-            if allow_null:
-                return None
-            raise _Undecided
-        if type(value) is not str:
-            raise _Undecided
+    def read(value):
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError as exc:
@@ -322,7 +325,7 @@ def _moment_check(field, absent):
             raise _Undecided
         return moment
 
-    return check
+    return _text_check(field, absent, read)
 
 
 def _generic_check(field):
