@@ -39,6 +39,8 @@ $(PY):
 		|| { echo "error: $(BOOT_PYTHON) is older than Python 3.11" >&2; exit 1; }
 	$(BOOT_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@# The project on the venv's path: lint-imports and scripts find `apps` and `config` from any directory.
+	$(PY) -c 'import sysconfig, pathlib; pathlib.Path(sysconfig.get_paths()["purelib"], "healthkit.pth").write_text("$(CURDIR)\n")'
 
 $(RUN_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements.txt
