@@ -17,7 +17,6 @@ entry written, pruned without VACUUM) and its dead rows, from `pg_stat_user_tabl
 import datetime as dt
 import random
 import statistics
-import sys
 import time
 
 from django.db import connection, transaction
@@ -139,29 +138,15 @@ def _dirty_count(ids: list[int]) -> int:
 
 def _worker_start(concurrency: int, probe: int) -> infra.Process:
     """A real worker, ready: it has recomputed a probe person marked dirty."""
-    args = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "config",
-        "worker",
-        "--pool=prefork",
-        f"--concurrency={concurrency}",
-        "-Q",
-        WORKER_QUEUES,
-        "-n",
-        f"bench-fanout-{concurrency}@%h",
-        "-l",
-        "warning",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-    ]
     # Chunks take seconds, never minutes: the visibility timeout is raised only so the worker's
     # start-up check accepts the other, long acks_late tasks of the project (not run here).
-    env = infra.server_env(CELERY_VISIBILITY_TIMEOUT="900")
-    worker = infra.Process(args, env, f"celery x{concurrency}", quiet=True)
+    worker = infra.celery_worker_start(
+        env=infra.server_env(CELERY_VISIBILITY_TIMEOUT="900"),
+        concurrency=concurrency,
+        queues=WORKER_QUEUES,
+        name=f"bench-fanout-{concurrency}@%h",
+        label=f"celery x{concurrency}",
+    )
     PersonStatus.objects.filter(person_id=probe).update(dirty_since=now())
     recompute_persons.delay([probe])
     deadline = time.monotonic() + 90

@@ -208,7 +208,11 @@ def gunicorn_start(
     return server
 
 
-def celery_worker_start(*, env: dict, concurrency: int) -> Process:
+def celery_worker_start(
+    *, env: dict, concurrency: int, queues: str = "", name: str = "", label: str = "celery"
+) -> Process:
+    """`celery -A config worker` (prefork), on `queues` (comma-separated; default every queue) and
+    with node `name` (default Celery's), its banner kept off the bench's output."""
     args = [
         sys.executable,
         "-m",
@@ -218,10 +222,12 @@ def celery_worker_start(*, env: dict, concurrency: int) -> Process:
         "worker",
         "--pool=prefork",
         f"--concurrency={concurrency}",
+        *(["-Q", queues] if queues else []),
+        *(["-n", name] if name else []),
         "-l",
         "warning",
         "--without-heartbeat",
         "--without-gossip",
         "--without-mingle",
     ]
-    return Process(args, env, "celery", quiet=True)  # its banner goes to stdout
+    return Process(args, env, label, quiet=True)  # its banner goes to stdout

@@ -18,7 +18,6 @@ a fixed beat whether the earlier ones are fresh yet or not, as a city's feeds wo
 
 import datetime as dt
 import random
-import sys
 import time
 
 from django.conf import settings
@@ -43,26 +42,15 @@ SAMPLES_MAX = 200
 def _workers_start(queues: list[str]) -> list[infra.Process]:
     procs = []
     for i, q in enumerate(queues):
-        args = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "-l",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-Q",
-            q,
-            "-n",
-            f"bench{i}-{q.replace(',', '-')}@%h",
-        ]
-        procs.append(infra.Process(args, infra.server_env(), f"celery {q}", quiet=True))
+        procs.append(
+            infra.celery_worker_start(
+                env=infra.server_env(),
+                concurrency=1,
+                queues=q,
+                name=f"bench{i}-{q.replace(',', '-')}@%h",
+                label=f"celery {q}",
+            )
+        )
     client = liveness.redis_client(infra.BROKER_URL)
     deadline = time.monotonic() + 90
     while len(liveness.live_members(client)) < len(queues):  # each worker beats once it is ready
